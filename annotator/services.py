@@ -1,0 +1,165 @@
+"""Account services and the demo seeding, which spans every app (only annotator/ may)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from annotator import demo
+from annotator.models import User
+from projects.models import Organization, Project
+from projects.services import organization_create, project_create, project_member_set
+from tasks.services import tasks_import
+
+DEMO_ORGANIZATION = "Demo organization"
+DEMO_ANNOTATORS = ("annotator1", "annotator2", "annotator3")
+
+
+def api_token_rotate(*, user: User) -> str:
+    """Replace the user's API token with a new one and return it (shown once)."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user).key
+
+
+@dataclass
+class DemoSeedResult:
+    admin_username: str
+    admin_password: str | None  # None when the admin already existed (password kept)
+    api_token: str | None
+    projects: list[Project] = field(default_factory=list)
+
+
+def _store(files: Sequence[Path], prefix: str) -> list[str]:
+    """Save generated files to the media storage (local disk or S3); return their URLs."""
+    urls = []
+    for path in files:
+        with path.open("rb") as handle:
+            name = default_storage.save(f"demo/{prefix}/{path.name}", File(handle))
+        urls.append(default_storage.url(name))
+    return urls
+
+
+def _import_split(project: Project, items: list[dict[str, Any]], users: Sequence[User]) -> None:
+    """Import in one chunk per annotator so the demo annotations have several authors."""
+    chunk = -(-len(items) // len(users))
+    for i, user in enumerate(users):
+        part = items[i * chunk : (i + 1) * chunk]
+        if part:
+            tasks_import(project=project, items=part, user=user, first_row=i * chunk + 1)
+
+
+def _text_project(
+    org: Organization, admin: User, annotators: Sequence[User], n: int, seed: int
+) -> Project:
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data
+    project = project_create(
+        organization=org,
+        title="Customer service: intents and entities",
+        description="French and English customer messages about orders, refunds and deliveries.",
+        created_by=admin,
+        label_config=demo.intent_entity_config(),
+        expert_instruction=(
+            "# Guidelines\n\n"
+            "1. Pick the **intent** the customer wants resolved now.\n"
+            "2. Mark every *date*, *place*, *product*, *amount* and *order number* as an entity.\n"
+            "3. Read the previous turns: they often decide between two intents.\n"
+        ),
+        maximum_annotations=1,
+    )
+    items = [
+        demo.utterance_task(u, with_annotation=i % 3 == 0, with_prediction=i % 5 != 4, rng=rng)
+        for i, u in enumerate(demo.generate_utterances(n, seed=seed))
+    ]
+    _import_split(project, items, annotators)
+    return project
+
+
+def _image_project(
+    org: Organization, admin: User, annotators: Sequence[User], n: int, seed: int, tmp: Path
+) -> Project:
+    project = project_create(
+        organization=org,
+        title="Street scenes: bounding boxes",
+        description="Generated drawings of cars, trees, houses and suns.",
+        created_by=admin,
+        label_config=demo.image_boxes_config(),
+    )
+    images = demo.generate_box_images(n, tmp / "images", seed=seed)
+    urls = _store([img.path for img in images], f"project-{project.pk}/images")
+    items = [
+        demo.image_task(img, url, with_annotation=i % 2 == 0)
+        for i, (img, url) in enumerate(zip(images, urls, strict=True))
+    ]
+    _import_split(project, items, annotators)
+    return project
+
+
+def _audio_project(
+    org: Organization, admin: User, annotators: Sequence[User], n: int, seed: int, tmp: Path
+) -> Project:
+    project = project_create(
+        organization=org,
+        title="Sound events: audio regions",
+        description="Generated clips of speech-like tones, music, noise and silence.",
+        created_by=admin,
+        label_config=demo.audio_regions_config(),
+    )
+    clips = demo.generate_audio_clips(n, tmp / "audio", seed=seed)
+    urls = _store([clip.path for clip in clips], f"project-{project.pk}/audio")
+    items = [
+        demo.audio_task(clip, url, with_annotation=i % 2 == 0)
+        for i, (clip, url) in enumerate(zip(clips, urls, strict=True))
+    ]
+    _import_split(project, items, annotators)
+    return project
+
+
+@transaction.atomic
+def demo_seed(
+    *,
+    seed: int = 0,
+    utterances: int = 300,
+    images: int = 24,
+    clips: int = 12,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> DemoSeedResult:
+    """Create the demo: an admin with a random password and token, annotators, and an
+    intent + entity, an image-box and an audio-region project with generated content."""
+    admin = User.objects.filter(username="admin").first()
+    password: str | None = None
+    if admin is None:
+        password = secrets.token_urlsafe(12)
+        admin = User.objects.create_superuser(username="admin", email="", password=password)
+    token = api_token_rotate(user=admin) if password else None
+    annotators = []
+    for name in DEMO_ANNOTATORS:
+        user, created = User.objects.get_or_create(username=name)
+        if created:
+            user.set_unusable_password()  # no default credentials: an admin sets one
+            user.save()
+        annotators.append(user)
+
+    org = organization_create(title=DEMO_ORGANIZATION, owner=admin)
+    result = DemoSeedResult(admin_username=admin.username, admin_password=password, api_token=token)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        progress(f"text project: {utterances} utterances")
+        result.projects.append(_text_project(org, admin, annotators, utterances, seed))
+        progress(f"image project: {images} images")
+        result.projects.append(_image_project(org, admin, annotators, images, seed, tmp))
+        progress(f"audio project: {clips} clips")
+        result.projects.append(_audio_project(org, admin, annotators, clips, seed, tmp))
+    for project in result.projects:
+        for user in annotators:
+            project_member_set(project=project, user=user, role="annotator")
+    return result

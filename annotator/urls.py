@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from annotator.views import health, media
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health", health, name="health"),
+    path("api/", include("annotator.api.urls")),
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media, name="media"),
+    path("", include("projects.urls")),
+]

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from annotator.models import User
+from projects.models import AnnotatorLevel, Organization, Project, ProjectMember, ProjectRole
+
+PROJECT_SETTINGS = (
+    "maximum_annotations",
+    "overlap_cohort_percentage",
+    "show_collab_predictions",
+    "show_skip_button",
+    "enable_empty_annotation",
+    "model_version",
+    "min_annotations_to_start_training",
+    "task_lock_ttl",
+)
+
+
+class UserSimpleOut(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ("id", "username", "first_name", "last_name", "email")
+
+
+class OrganizationOut(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ("id", "title", "created_at")
+
+
+class ProjectIn(serializers.Serializer):
+    """Create (title required) and partial update; unknown Label Studio fields are ignored."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    label_config = serializers.CharField(required=False)
+    expert_instruction = serializers.CharField(required=False, allow_blank=True)
+    organization = serializers.IntegerField(required=False)
+    maximum_annotations = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    overlap_cohort_percentage = serializers.IntegerField(required=False, min_value=0, max_value=100)
+    show_collab_predictions = serializers.BooleanField(required=False)
+    show_skip_button = serializers.BooleanField(required=False)
+    enable_empty_annotation = serializers.BooleanField(required=False)
+    model_version = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    min_annotations_to_start_training = serializers.IntegerField(required=False, min_value=0)
+    task_lock_ttl = serializers.IntegerField(required=False, min_value=10, max_value=86_400)
+
+
+class ProjectOut(serializers.ModelSerializer):
+    created_by = UserSimpleOut(read_only=True)
+    task_number = serializers.IntegerField(read_only=True, default=None)
+    num_tasks_with_annotations = serializers.IntegerField(read_only=True, default=None)
+    total_annotations_number = serializers.IntegerField(read_only=True, default=None)
+    total_predictions_number = serializers.IntegerField(read_only=True, default=None)
+    parsed_label_config = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = (
+            "id",
+            "title",
+            "description",
+            "label_config",
+            "expert_instruction",
+            "organization",
+            "created_by",
+            "created_at",
+            "updated_at",
+            *PROJECT_SETTINGS,
+            "task_number",
+            "num_tasks_with_annotations",
+            "total_annotations_number",
+            "total_predictions_number",
+            "parsed_label_config",
+        )
+
+    def get_parsed_label_config(self, project: Project) -> dict[str, Any]:
+        return project.parsed_config.to_dict()
+
+
+class ConfigValidateIn(serializers.Serializer):
+    label_config = serializers.CharField()
+
+
+class MemberIn(serializers.Serializer):
+    user = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=ProjectRole.choices, default=ProjectRole.ANNOTATOR)
+    level = serializers.ChoiceField(choices=AnnotatorLevel.choices, default=AnnotatorLevel.JUNIOR)
+
+
+class MemberOut(serializers.ModelSerializer):
+    user = UserSimpleOut(read_only=True)
+
+    class Meta:
+        model = ProjectMember
+        fields = ("id", "user", "role", "level", "created_at")

@@ -1,0 +1,21 @@
+from annotator.api.paths import api_path
+from projects.api import views
+
+urlpatterns = [
+    *api_path("organizations", views.OrganizationListView.as_view(), "organization-list"),
+    *api_path(
+        "organizations/<int:pk>", views.OrganizationDetailView.as_view(), "organization-detail"
+    ),
+    *api_path("projects", views.ProjectListView.as_view(), "project-list"),
+    *api_path("projects/validate", views.ConfigValidateView.as_view(), "config-validate"),
+    *api_path("projects/<int:pk>", views.ProjectDetailView.as_view(), "project-detail"),
+    *api_path(
+        "projects/<int:pk>/validate", views.ProjectConfigValidateView.as_view(), "project-validate"
+    ),
+    *api_path("projects/<int:pk>/members", views.MemberListView.as_view(), "project-members"),
+    *api_path(
+        "projects/<int:pk>/members/<int:user_id>",
+        views.MemberDetailView.as_view(),
+        "project-member-detail",
+    ),
+]

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from projects.labelconfig import LabelConfig, parse_config
+
+
+class Organization(models.Model):
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="OrganizationMember", related_name="organizations"
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OrganizationRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+class OrganizationMember(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_memberships"
+    )
+    role = models.CharField(
+        max_length=16, choices=OrganizationRole.choices, default=OrganizationRole.MEMBER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="org_member_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=OrganizationRole.values), name="org_member_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class Project(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    label_config = models.TextField(
+        help_text="Label Studio XML labelling config",
+        default='<View><Text name="text" value="$text"/></View>',
+    )
+    expert_instruction = models.TextField(blank=True, help_text="Guidelines, in Markdown")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Label Studio's names, so its SDK and exports map one to one.
+    maximum_annotations = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Annotations a task needs before it counts as labelled (overlap).",
+    )
+    overlap_cohort_percentage = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[MaxValueValidator(100)],
+        help_text="Share of tasks that get maximum_annotations; the rest need one.",
+    )
+    show_collab_predictions = models.BooleanField(
+        default=True, help_text="Pre-fill the labelling interface with predictions."
+    )
+    show_skip_button = models.BooleanField(default=True)
+    enable_empty_annotation = models.BooleanField(default=True)
+    model_version = models.CharField(
+        max_length=200, blank=True, help_text="Predictions of this version are shown."
+    )
+    min_annotations_to_start_training = models.PositiveIntegerField(default=10)
+    task_lock_ttl = models.PositiveIntegerField(
+        default=600, help_text="Seconds a task handed out by next-task stays reserved."
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ProjectMember", related_name="projects"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(maximum_annotations__gte=1), name="project_max_annotations_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(overlap_cohort_percentage__lte=100),
+                name="project_overlap_percentage_lte_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def parsed_config(self) -> LabelConfig:
+        """The config as a schema; cached by content, so an edit is seen at once."""
+        return _parse_cached(self.label_config)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(xml: str) -> LabelConfig:
+    # Keyed by the XML itself: the schema is immutable and shared by every request.
+    return parse_config(xml)
+
+
+class ProjectRole(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    REVIEWER = "reviewer", "Reviewer"
+    ANNOTATOR = "annotator", "Annotator"
+
+
+class AnnotatorLevel(models.TextChoices):
+    JUNIOR = "junior", "Junior"
+    SENIOR = "senior", "Senior"
+    EXPERT = "expert", "Expert"
+
+
+class ProjectMember(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships"
+    )
+    role = models.CharField(
+        max_length=16, choices=ProjectRole.choices, default=ProjectRole.ANNOTATOR
+    )
+    level = models.CharField(
+        max_length=16, choices=AnnotatorLevel.choices, default=AnnotatorLevel.JUNIOR
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_member_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=ProjectRole.values), name="project_member_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__in=AnnotatorLevel.values),
+                name="project_member_level_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"

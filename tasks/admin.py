@@ -1,0 +1,72 @@
+from django.contrib import admin
+
+from tasks.models import Annotation, Draft, Prediction, Task, TaskLock
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "project",
+        "priority",
+        "overlap",
+        "total_annotations",
+        "cancelled_annotations",
+        "total_predictions",
+        "is_labeled",
+        "created_at",
+    )
+    list_filter = ("project", "is_labeled")
+    list_select_related = ("project",)
+    search_fields = ("id",)
+    readonly_fields = (
+        "total_annotations",
+        "cancelled_annotations",
+        "total_predictions",
+        "is_labeled",
+    )
+    show_full_result_count = False
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "task",
+        "project",
+        "completed_by",
+        "was_cancelled",
+        "ground_truth",
+        "lead_time",
+        "version",
+        "updated_at",
+    )
+    list_filter = ("project", "was_cancelled", "ground_truth")
+    list_select_related = ("project", "completed_by", "task")
+    raw_id_fields = ("task", "parent_prediction", "parent_annotation")
+    search_fields = ("completed_by__username",)
+    show_full_result_count = False
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    list_display = ("id", "task", "user", "annotation", "version", "updated_at")
+    list_select_related = ("user", "task")
+    raw_id_fields = ("task", "annotation")
+    search_fields = ("user__username",)
+
+
+@admin.register(Prediction)
+class PredictionAdmin(admin.ModelAdmin):
+    list_display = ("id", "task", "project", "model_version", "score", "created_at")
+    list_filter = ("project", "model_version")
+    list_select_related = ("project", "task")
+    raw_id_fields = ("task",)
+    show_full_result_count = False
+
+
+@admin.register(TaskLock)
+class TaskLockAdmin(admin.ModelAdmin):
+    list_display = ("task", "user", "expires_at", "created_at")
+    list_select_related = ("user", "task")
+    raw_id_fields = ("task",)

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tasks.models import Annotation, Draft, Prediction, Task
+
+
+class AnnotationOut(serializers.ModelSerializer):
+    class Meta:
+        model = Annotation
+        fields = (
+            "id",
+            "task",
+            "project",
+            "completed_by",
+            "result",
+            "was_cancelled",
+            "ground_truth",
+            "lead_time",
+            "version",
+            "parent_prediction",
+            "parent_annotation",
+            "created_at",
+            "updated_at",
+        )
+
+
+class PredictionOut(serializers.ModelSerializer):
+    class Meta:
+        model = Prediction
+        fields = (
+            "id",
+            "task",
+            "project",
+            "result",
+            "score",
+            "model_version",
+            "created_at",
+            "updated_at",
+        )
+
+
+class DraftOut(serializers.ModelSerializer):
+    class Meta:
+        model = Draft
+        fields = (
+            "id",
+            "task",
+            "user",
+            "annotation",
+            "result",
+            "lead_time",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+
+
+class TaskOut(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = (
+            "id",
+            "project",
+            "data",
+            "meta",
+            "priority",
+            "overlap",
+            "is_labeled",
+            "total_annotations",
+            "cancelled_annotations",
+            "total_predictions",
+            "created_at",
+            "updated_at",
+        )
+
+
+class TaskFullOut(TaskOut):
+    """A task with its annotations and predictions (Label Studio's task format)."""
+
+    annotations = AnnotationOut(many=True, read_only=True)
+    predictions = PredictionOut(many=True, read_only=True)
+
+    class Meta(TaskOut.Meta):
+        fields = (*TaskOut.Meta.fields, "annotations", "predictions")
+
+
+class TaskIn(serializers.Serializer):
+    project = serializers.IntegerField(required=False)
+    data = serializers.DictField()
+    meta = serializers.DictField(required=False)
+
+
+class TaskPatchIn(serializers.Serializer):
+    data = serializers.DictField(required=False)
+    meta = serializers.DictField(required=False)
+    priority = serializers.FloatField(required=False)
+
+
+class TaskListQuery(serializers.Serializer):
+    project = serializers.IntegerField(required=False)
+    is_labeled = serializers.BooleanField(required=False, allow_null=True, default=None)
+    has_predictions = serializers.BooleanField(required=False, allow_null=True, default=None)
+    after = serializers.IntegerField(
+        required=False, min_value=0, help_text="keyset cursor: tasks with id > after"
+    )
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+    fields = serializers.ChoiceField(
+        choices=["task_only", "all"], required=False, default="task_only"
+    )
+
+
+class AnnotationIn(serializers.Serializer):
+    result = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    was_cancelled = serializers.BooleanField(required=False, default=False)
+    ground_truth = serializers.BooleanField(required=False, default=False)
+    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    parent_prediction = serializers.IntegerField(required=False, allow_null=True)
+
+
+class AnnotationPatchIn(serializers.Serializer):
+    result = serializers.ListField(child=serializers.DictField(), required=False)
+    was_cancelled = serializers.BooleanField(required=False)
+    ground_truth = serializers.BooleanField(required=False)
+    lead_time = serializers.FloatField(required=False, min_value=0)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you edited; a stale one gets 409. Omit for last-write-wins.",
+    )
+
+
+class DraftIn(serializers.Serializer):
+    result = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    annotation = serializers.IntegerField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class PredictionIn(serializers.Serializer):
+    task = serializers.IntegerField()
+    result = serializers.ListField(child=serializers.DictField())
+    score = serializers.FloatField(required=False, allow_null=True)
+    model_version = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default=""
+    )
+
+
+class PredictionPatchIn(serializers.Serializer):
+    result = serializers.ListField(child=serializers.DictField(), required=False)
+    score = serializers.FloatField(required=False, allow_null=True)
+    model_version = serializers.CharField(required=False, allow_blank=True, max_length=200)

@@ -1,0 +1,19 @@
+from annotator.api.paths import api_path
+from tasks.api import views
+
+urlpatterns = [
+    *api_path("tasks", views.TaskListView.as_view(), "task-list"),
+    *api_path("tasks/<int:pk>", views.TaskDetailView.as_view(), "task-detail"),
+    *api_path(
+        "tasks/<int:pk>/annotations", views.TaskAnnotationsView.as_view(), "task-annotations"
+    ),
+    *api_path("tasks/<int:pk>/drafts", views.TaskDraftsView.as_view(), "task-drafts"),
+    *api_path("tasks/<int:pk>/skip", views.TaskSkipView.as_view(), "task-skip"),
+    *api_path("tasks/<int:pk>/lock", views.TaskLockView.as_view(), "task-lock"),
+    *api_path("annotations/<int:pk>", views.AnnotationDetailView.as_view(), "annotation-detail"),
+    *api_path("drafts/<int:pk>", views.DraftDetailView.as_view(), "draft-detail"),
+    *api_path("predictions", views.PredictionListView.as_view(), "prediction-list"),
+    *api_path("predictions/<int:pk>", views.PredictionDetailView.as_view(), "prediction-detail"),
+    *api_path("projects/<int:pk>/tasks", views.ProjectTaskListView.as_view(), "project-tasks"),
+    *api_path("projects/<int:pk>/next", views.NextTaskView.as_view(), "project-next"),
+]

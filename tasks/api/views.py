@@ -1,0 +1,368 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.api.inputs import valid_input, valid_inputs
+from projects.api.access import project_or_404, request_user
+from projects.api.views import ERRORS
+from projects.permissions import Action
+from tasks import services
+from tasks.api import serializers as s
+from tasks.api.access import annotation_or_404, draft_or_404, prediction_or_404, task_or_404
+from tasks.models import Annotation, Draft, Prediction, Task
+from tasks.selectors import task_list_for_user, tasks_with_children
+
+
+# --- tasks ----------------------------------------------------------------------------------
+def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
+    """Label Studio's ``{"tasks": [...], "total": N}`` page. ``after=<id>`` pages by keyset
+    (constant time at any depth, no total); ``next`` always carries that cursor."""
+    query = valid_input(s.TaskListQuery, request.query_params)
+    if query["is_labeled"] is not None:
+        tasks = tasks.filter(is_labeled=query["is_labeled"])
+    if query["has_predictions"] is True:
+        tasks = tasks.filter(total_predictions__gt=0)
+    elif query["has_predictions"] is False:
+        tasks = tasks.filter(total_predictions=0)
+    size = query["page_size"]
+    tasks = tasks.order_by("id")
+    if query["fields"] == "all":
+        tasks = tasks_with_children(tasks)
+    body: dict[str, Any] = {}
+    if "after" in query:
+        rows = list(tasks.filter(pk__gt=query["after"])[:size])
+    else:
+        body["total"] = tasks.count()
+        start = (query.get("page", 1) - 1) * size
+        rows = list(tasks[start : start + size])
+    out = s.TaskFullOut if query["fields"] == "all" else s.TaskOut
+    body["tasks"] = out(rows, many=True).data
+    body["next"] = (
+        request.build_absolute_uri(f"{request.path}?{_with(request, after=rows[-1].pk)}")
+        if len(rows) == size
+        else None
+    )
+    return Response(body)
+
+
+def _with(request: Request, **params: Any) -> str:
+    query = request.query_params.copy()
+    query.pop("page", None)
+    for key, value in params.items():
+        query[key] = str(value)
+    return query.urlencode()
+
+
+class TaskListView(APIView):
+    @extend_schema(
+        parameters=[s.TaskListQuery],
+        responses={200: s.TaskOut(many=True), **ERRORS},
+        description="Tasks of a project (`project` is required). Page with `page`/`page_size`, "
+        "or by keyset with `after=<last id>` (the `next` link carries it).",
+    )
+    def get(self, request: Request) -> Response:
+        project_id = request.query_params.get("project")
+        if not project_id or not project_id.isdigit():
+            raise ValidationError({"project": ["give the project id: /api/tasks?project=<id>"]})
+        project = project_or_404(request, int(project_id))
+        return _task_page(request, Task.objects.filter(project=project))
+
+    @extend_schema(request=s.TaskIn, responses={201: s.TaskOut, **ERRORS})
+    def post(self, request: Request) -> Response:
+        data = valid_input(s.TaskIn, request.data)
+        if "project" not in data:
+            raise ValidationError({"project": ["This field is required."]})
+        project = project_or_404(request, data["project"], Action.MANAGE)
+        item = {"data": data["data"], "meta": data.get("meta") or {}}
+        summary = services.tasks_import(project=project, items=[item], user=request_user(request))
+        task = Task.objects.get(pk=summary.task_ids[0])
+        return Response(s.TaskOut(task).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectTaskListView(APIView):
+    @extend_schema(parameters=[s.TaskListQuery], responses={200: s.TaskOut(many=True), **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk)
+        return _task_page(request, Task.objects.filter(project=project))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ids", str, description="comma-separated task ids; all tasks if absent"
+            )
+        ],
+        responses={200: dict, **ERRORS},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk, Action.MANAGE)
+        raw = request.query_params.get("ids")
+        ids = None
+        if raw:
+            try:
+                ids = [int(v) for v in raw.split(",") if v.strip()]
+            except ValueError:
+                raise ValidationError({"ids": ["ids must be comma-separated integers"]}) from None
+        deleted = services.tasks_delete(project=project, ids=ids)
+        return Response({"deleted": deleted})
+
+
+class TaskDetailView(APIView):
+    @extend_schema(responses={200: s.TaskFullOut, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk)
+        full = tasks_with_children(Task.objects.filter(pk=task.pk)).get()
+        return Response(s.TaskFullOut(full).data)
+
+    @extend_schema(request=s.TaskPatchIn, responses={200: s.TaskOut, **ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.MANAGE)
+        task = services.task_update(task=task, **valid_input(s.TaskPatchIn, request.data))
+        return Response(s.TaskOut(task).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.MANAGE)
+        services.tasks_delete(project=task.project, ids=[task.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- annotations ----------------------------------------------------------------------------
+class TaskAnnotationsView(APIView):
+    @extend_schema(responses={200: s.AnnotationOut(many=True), **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk)
+        return Response(s.AnnotationOut(task.annotations.order_by("id"), many=True).data)
+
+    @extend_schema(request=s.AnnotationIn, responses={201: s.AnnotationOut, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.ANNOTATE)
+        data = valid_input(s.AnnotationIn, request.data)
+        parent_id = data.pop("parent_prediction", None)
+        parent = Prediction.objects.filter(pk=parent_id, task=task).first() if parent_id else None
+        if parent_id and parent is None:
+            raise ValidationError(
+                {"parent_prediction": [f"prediction {parent_id} is not of task {pk}"]}
+            )
+        annotation = services.annotation_create(
+            task=task, user=request_user(request), parent_prediction=parent, **data
+        )
+        return Response(s.AnnotationOut(annotation).data, status=status.HTTP_201_CREATED)
+
+
+class AnnotationDetailView(APIView):
+    @extend_schema(responses={200: s.AnnotationOut, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.AnnotationOut(annotation_or_404(request, pk)).data)
+
+    @extend_schema(
+        request=s.AnnotationPatchIn,
+        responses={200: s.AnnotationOut, 409: s.AnnotationOut, **ERRORS},
+        description="Send the `version` you edited (or `If-Match: <version>`): a stale one "
+        "gets 409 with the current annotation. Without it the write wins (Label Studio's way).",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        annotation = annotation_or_404(request, pk, Action.ANNOTATE)
+        data = valid_input(s.AnnotationPatchIn, request.data)
+        version = data.pop("version", None) or _if_match(request) or annotation.version
+        annotation = services.annotation_update(annotation=annotation, version=version, **data)
+        return Response(s.AnnotationOut(annotation).data)
+
+    put = patch
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.annotation_delete(annotation=annotation_or_404(request, pk, Action.ANNOTATE))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _if_match(request: Request) -> int | None:
+    raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationError({"If-Match": ["If-Match must be the annotation's version number"]})
+    return int(raw)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+class TaskDraftsView(APIView):
+    @extend_schema(responses={200: s.DraftOut(many=True), **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk)
+        drafts = Draft.objects.filter(task=task, user=request_user(request)).order_by("id")
+        return Response(s.DraftOut(drafts, many=True).data)
+
+    @extend_schema(request=s.DraftIn, responses={201: s.DraftOut, 409: s.DraftOut, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.ANNOTATE)
+        data = valid_input(s.DraftIn, request.data)
+        user = request_user(request)
+        annotation = None
+        if data.get("annotation"):
+            annotation = Annotation.objects.filter(
+                pk=data["annotation"], task=task, completed_by=user
+            ).first()
+            if annotation is None:
+                raise ValidationError({"annotation": ["not one of your annotations of this task"]})
+        draft = services.draft_save(
+            task=task,
+            user=user,
+            result=data["result"],
+            lead_time=data.get("lead_time"),
+            annotation=annotation,
+            version=data.get("version"),
+        )
+        return Response(s.DraftOut(draft).data, status=status.HTTP_201_CREATED)
+
+
+class DraftDetailView(APIView):
+    @extend_schema(responses={200: s.DraftOut, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.DraftOut(draft_or_404(request, pk)).data)
+
+    @extend_schema(request=s.DraftIn, responses={200: s.DraftOut, 409: s.DraftOut, **ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        draft = draft_or_404(request, pk)
+        data = valid_input(s.DraftIn, request.data)
+        draft = services.draft_save(
+            task=draft.task,
+            user=draft.user,
+            annotation=draft.annotation,
+            result=data["result"],
+            lead_time=data.get("lead_time"),
+            version=data.get("version"),
+        )
+        return Response(s.DraftOut(draft).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, pk: int) -> Response:
+        draft_or_404(request, pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- predictions ----------------------------------------------------------------------------
+class PredictionListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("task", int, description="predictions of one task"),
+            OpenApiParameter("project", int, description="predictions of a project"),
+        ],
+        responses={200: s.PredictionOut(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        task_id, project_id = request.query_params.get("task"), request.query_params.get("project")
+        if task_id and task_id.isdigit():
+            predictions = task_or_404(request, int(task_id)).predictions.all()
+        elif project_id and project_id.isdigit():
+            predictions = Prediction.objects.filter(
+                project=project_or_404(request, int(project_id))
+            )
+        else:
+            raise ValidationError({"task": ["give ?task=<id> or ?project=<id>"]})
+        return Response(s.PredictionOut(predictions.order_by("id")[:10_000], many=True).data)
+
+    @extend_schema(
+        request=s.PredictionIn(many=True),
+        responses={201: s.PredictionOut(many=True), **ERRORS},
+        description="One prediction object, or a list of them (bulk, all or nothing).",
+    )
+    def post(self, request: Request) -> Response:
+        many = isinstance(request.data, list)
+        rows = (
+            valid_inputs(s.PredictionIn, request.data)
+            if many
+            else [valid_input(s.PredictionIn, request.data)]
+        )
+        if not rows:
+            raise ValidationError({"predictions": ["the list is empty"]})
+        task_ids = {r["task"] for r in rows}
+        visible = task_list_for_user(user=request_user(request)).filter(pk__in=task_ids)
+        tasks = {t.pk: t for t in visible.only("pk", "project_id")}
+        projects = {t.project_id for t in tasks.values()}
+        missing = sorted(task_ids - tasks.keys())
+        if missing:
+            raise NotFound(f"Task {missing[0]} not found.")
+        if len(projects) != 1:
+            raise ValidationError(
+                {"task": ["all predictions of one request must be of one project"]}
+            )
+        project = project_or_404(request, projects.pop(), Action.MANAGE)
+        created = services.predictions_create_many(project=project, items=rows)
+        out = s.PredictionOut(created, many=True).data if many else s.PredictionOut(created[0]).data
+        return Response(out, status=status.HTTP_201_CREATED)
+
+
+class PredictionDetailView(APIView):
+    @extend_schema(responses={200: s.PredictionOut, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.PredictionOut(prediction_or_404(request, pk)).data)
+
+    @extend_schema(request=s.PredictionPatchIn, responses={200: s.PredictionOut, **ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        prediction = prediction_or_404(request, pk, Action.MANAGE)
+        prediction = services.prediction_update(
+            prediction=prediction, **valid_input(s.PredictionPatchIn, request.data)
+        )
+        return Response(s.PredictionOut(prediction).data)
+
+    put = patch
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.prediction_delete(prediction=prediction_or_404(request, pk, Action.MANAGE))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- next task and leases -------------------------------------------------------------------
+class NextTaskView(APIView):
+    @extend_schema(
+        responses={200: s.TaskFullOut, **ERRORS},
+        description="The caller's next task, leased to them for the project's `task_lock_ttl`. "
+        "404 with a message when no task is left for them.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk, Action.ANNOTATE)
+        task = services.task_next_take(project=project, user=request_user(request))
+        if task is None:
+            raise NotFound("No more tasks for you in this project.")
+        predictions = task.predictions.none()
+        if project.show_collab_predictions:
+            predictions = task.predictions.order_by("id")
+            if project.model_version:
+                predictions = predictions.filter(model_version=project.model_version)
+        body = s.TaskOut(task).data
+        body["predictions"] = s.PredictionOut(predictions, many=True).data
+        body["annotations"] = []
+        return Response(body)
+
+
+class TaskSkipView(APIView):
+    @extend_schema(request=None, responses={201: s.AnnotationOut, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.ANNOTATE)
+        annotation = services.task_skip(task=task, user=request_user(request))
+        return Response(s.AnnotationOut(annotation).data, status=status.HTTP_201_CREATED)
+
+
+class TaskLockView(APIView):
+    @extend_schema(
+        request=None, responses={200: dict, **ERRORS}, description="Renew your lease (heartbeat)."
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.ANNOTATE)
+        lock = services.task_lock_extend(task=task, user=request_user(request))
+        return Response({"task": task.pk, "expires_at": lock.expires_at})
+
+    @extend_schema(responses={204: None, **ERRORS}, description="Release your lease.")
+    def delete(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.ANNOTATE)
+        services.task_lock_release(task=task, user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

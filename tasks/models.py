@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from projects.models import Project
+
+
+class Task(models.Model):
+    """One item to label. ``data`` holds the fields the labelling config names ($text...).
+
+    The counters are denormalised so that next-task and the data manager never count rows;
+    tasks.services keeps them in step inside the transaction that changes annotations.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    data = models.JSONField()
+    meta = models.JSONField(default=dict, blank=True)
+    priority = models.FloatField(
+        default=0.0, help_text="Higher first in next-task; written by active learning."
+    )
+    overlap = models.PositiveIntegerField(
+        default=1, help_text="Annotations this task needs (from the project's overlap rules)."
+    )
+    total_annotations = models.PositiveIntegerField(default=0)
+    cancelled_annotations = models.PositiveIntegerField(default=0)
+    total_predictions = models.PositiveIntegerField(default=0)
+    is_labeled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # next-task: unfinished tasks of a project, highest priority first, then import order.
+            models.Index(fields=["project", "is_labeled", "-priority", "id"], name="task_next_idx"),
+            models.Index(fields=["project", "id"], name="task_project_id_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(overlap__gte=1), name="task_overlap_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk}"
+
+
+class Annotation(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    # Denormalised from task so project-wide queries (export, agreement) need no join.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="annotations",
+    )
+    result = models.JSONField(default=list, blank=True)
+    was_cancelled = models.BooleanField(default=False, help_text="Skipped by the annotator.")
+    ground_truth = models.BooleanField(default=False)
+    lead_time = models.FloatField(null=True, blank=True, help_text="Seconds spent.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Incremented on each update; a stale write is refused."
+    )
+    parent_prediction = models.ForeignKey(
+        "Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parent_annotation = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["task", "created_at"], name="annotation_task_idx"),
+            models.Index(fields=["completed_by", "task"], name="annotation_user_task_idx"),
+            models.Index(fields=["project", "id"], name="annotation_project_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="annotation_version_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lead_time__isnull=True) | models.Q(lead_time__gte=0),
+                name="annotation_lead_time_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Annotation {self.pk} on task {self.task_id}"
+
+
+class Draft(models.Model):
+    """Unsaved work of one user on one task (or on one of their annotations)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    annotation = models.ForeignKey(
+        Annotation, null=True, blank=True, on_delete=models.CASCADE, related_name="drafts"
+    )
+    result = models.JSONField(default=list, blank=True)
+    lead_time = models.FloatField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "user"],
+                condition=models.Q(annotation__isnull=True),
+                name="draft_one_per_user_task",
+            ),
+            models.UniqueConstraint(
+                fields=["annotation", "user"],
+                condition=models.Q(annotation__isnull=False),
+                name="draft_one_per_user_annotation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft of {self.user_id} on task {self.task_id}"
+
+
+class Prediction(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predictions")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="predictions")
+    result = models.JSONField(default=list, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    model_version = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["task", "model_version"], name="prediction_task_version_idx"),
+            models.Index(
+                fields=["project", "model_version"], name="prediction_project_version_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Prediction {self.pk} ({self.model_version}) on task {self.task_id}"
+
+
+class TaskLock(models.Model):
+    """A lease: the task is reserved for ``user`` until ``expires_at`` (next-task, DESIGN §4)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="locks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="task_lock_unique"),
+        ]
+        indexes = [models.Index(fields=["task", "expires_at"], name="task_lock_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"Lock on task {self.task_id} by {self.user_id} until {self.expires_at}"

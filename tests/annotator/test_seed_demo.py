@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from annotator.models import User
+from projects.models import Project
+from tasks.models import Annotation, Prediction, Task
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(*args):
+    out = io.StringIO()
+    call_command(
+        "seed_demo", "--utterances", "60", "--images", "4", "--clips", "2", *args, stdout=out
+    )
+    return out.getvalue()
+
+
+def _printed(output, key):
+    return next(
+        line.split(": ", 1)[1] for line in output.splitlines() if line.strip().startswith(key)
+    )
+
+
+def test_seed_creates_three_projects_with_valid_content(media_root):
+    _seed()
+    titles = set(Project.objects.values_list("title", flat=True))
+    assert len(titles) == 3
+    text = Project.objects.get(title__startswith="Customer service")
+    assert text.tasks.count() == 60
+    assert Annotation.objects.filter(project=text).exists()
+    assert Prediction.objects.filter(project=text).exists()
+    langs = {t.data["lang"] for t in text.tasks.all()}
+    assert langs == {"en", "fr"}
+    # Counters agree with the rows.
+    for task in Task.objects.all():
+        assert task.total_annotations == task.annotations.filter(was_cancelled=False).count()
+        assert task.total_predictions == task.predictions.count()
+    # Several annotators authored the demo annotations.
+    assert Annotation.objects.values("completed_by").distinct().count() >= 2
+
+
+def test_seed_prints_a_random_admin_password_and_token_that_work(media_root):
+    output = _seed()
+    password, token = _printed(output, "password"), _printed(output, "API token")
+    assert len(password) >= 12
+    assert Client().login(username="admin", password=password)
+    admin = User.objects.get(username="admin")
+    assert admin.auth_token.key == token
+    # Annotators have no usable password: no default credentials anywhere.
+    assert not User.objects.get(username="annotator1").has_usable_password()
+
+
+def test_two_seeds_give_different_admin_passwords(media_root):
+    first = _printed(_seed(), "password")
+    User.objects.all().delete()
+    Project.objects.all().delete()
+    assert _printed(_seed(), "password") != first
+
+
+def test_if_empty_does_nothing_when_projects_exist(media_root):
+    _seed()
+    output = _seed("--if-empty")
+    assert "demo not seeded" in output
+    assert Project.objects.count() == 3
+
+
+def test_seeded_media_files_are_served_to_members(media_root):
+    _seed()
+    image_task = Task.objects.filter(data__has_key="image").first()
+    client = Client()
+    client.force_login(User.objects.get(username="admin"))
+    response = client.get(image_task.data["image"])
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_api_token_command_prints_a_new_token():
+    User.objects.create_user(username="bot")
+    out = io.StringIO()
+    call_command("api_token", "bot", stdout=out)
+    token = out.getvalue().strip()
+    assert len(token) == 40
+    assert User.objects.get(username="bot").auth_token.key == token

@@ -1,0 +1,113 @@
+"""Walk every API route as an outsider: nothing of another project is reachable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from tasks.models import Draft, Prediction, TaskLock
+from tasks.services import annotation_create, tasks_import
+from tests.api_helpers import api
+from tests.factories import choice, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "SECRET-MARKER-42"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _api_routes():
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern), p.callback
+
+    return [(r, cb) for r, cb in walk(get_resolver().url_patterns) if r.startswith("api/")]
+
+
+@pytest.fixture
+def victim():
+    project = make_project(title=MARKER)
+    owner = project.created_by
+    task_id = tasks_import(
+        project=project, items=[{"text": f"hello {MARKER}"}], user=None
+    ).task_ids[0]
+    task = project.tasks.get(pk=task_id)
+    annotation = annotation_create(task=task, user=owner, result=[choice()])
+    prediction = Prediction.objects.create(task=task, project=project, result=[choice()])
+    draft = Draft.objects.create(task=task, user=owner, result=[])
+    TaskLock.objects.create(task=task, user=owner, expires_at=timezone.now())
+    return {
+        "project": project,
+        "ids": {
+            "projects": project.pk,
+            "tasks": task.pk,
+            "annotations": annotation.pk,
+            "predictions": prediction.pk,
+            "drafts": draft.pk,
+            "organizations": project.organization_id,
+            "user_id": owner.pk,
+        },
+    }
+
+
+def _fill(route, ids):
+    resource = route.split("/")[1]
+    route = route.replace("<int:user_id>", str(ids["user_id"]))
+    return "/" + re.sub(r"<int:pk>", str(ids.get(resource, 0)), route)
+
+
+def test_outsider_reaches_nothing_on_any_route(victim):
+    outsider = api()
+    # Session-style auth: the walk includes reset-token, which would void a token client.
+    outsider.force_authenticate(user=make_user())
+    checked = 0
+    for route, callback in _api_routes():
+        if "schema" in route or "docs" in route:
+            continue
+        view = getattr(callback, "view_class", None)
+        url = _fill(route, victim["ids"])
+        for method in METHODS:
+            if view is None or not hasattr(view, method):
+                continue
+            payload = {
+                "project": victim["ids"]["projects"],
+                "task": victim["ids"]["tasks"],
+                "data": {"text": "x"},
+                "result": [],
+            }
+            response = getattr(outsider, method)(url, payload, format="json")
+            checked += 1
+            assert response.status_code < 500, (method, url, response.content)
+            assert MARKER not in response.content.decode(), (method, url)
+            if "<int:" in route:
+                assert response.status_code == 404, (method, url, response.status_code)
+            else:
+                assert response.status_code in (200, 201, 400, 404), (
+                    method,
+                    url,
+                    response.status_code,
+                )
+    assert checked > 30
+    # Nothing changed for the victim.
+    assert victim["project"].tasks.count() == 1
+    assert victim["project"].annotations.count() == 1
+
+
+def test_anonymous_gets_401_everywhere(victim):
+    anonymous = api()
+    for route, callback in _api_routes():
+        if "schema" in route or "docs" in route:
+            continue
+        view = getattr(callback, "view_class", None)
+        url = _fill(route, victim["ids"])
+        for method in METHODS:
+            if view is not None and hasattr(view, method):
+                response = getattr(anonymous, method)(url, {}, format="json")
+                assert response.status_code == 401, (method, url, response.status_code)
+                assert response.json()["status_code"] == 401

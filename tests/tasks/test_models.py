@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tasks.models import Annotation, Draft, Task, TaskLock
+from tests.factories import make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def task():
+    return Task.objects.create(project=make_project(), data={"text": "hi"})
+
+
+def _fails(**create):
+    model = create.pop("model")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        model.objects.create(**create)
+
+
+def test_task_overlap_must_be_positive():
+    _fails(model=Task, project=make_project(), data={}, overlap=0)
+
+
+def test_annotation_version_must_be_positive(task):
+    _fails(model=Annotation, task=task, project=task.project, version=0)
+
+
+def test_annotation_lead_time_cannot_be_negative(task):
+    _fails(model=Annotation, task=task, project=task.project, lead_time=-1.0)
+
+
+def test_one_draft_per_user_and_task(task):
+    user = make_user()
+    Draft.objects.create(task=task, user=user)
+    _fails(model=Draft, task=task, user=user)
+
+
+def test_draft_of_an_annotation_is_separate_from_the_task_draft(task):
+    user = make_user()
+    annotation = Annotation.objects.create(task=task, project=task.project, completed_by=user)
+    Draft.objects.create(task=task, user=user)
+    Draft.objects.create(task=task, user=user, annotation=annotation)
+    _fails(model=Draft, task=task, user=user, annotation=annotation)
+
+
+def test_one_lock_per_user_and_task(task):
+    user = make_user()
+    TaskLock.objects.create(task=task, user=user, expires_at=timezone.now())
+    _fails(model=TaskLock, task=task, user=user, expires_at=timezone.now())
+
+
+def test_next_task_query_uses_the_next_task_index(task):
+    from django.db import connection
+
+    sql, params = (
+        Task.objects.filter(project=task.project, is_labeled=False)
+        .order_by("-priority", "id")
+        .values("id")[:1]
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "task_next_idx" in plan
