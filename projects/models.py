@@ -162,3 +162,41 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.project} ({self.role})"
+
+
+class WebhookAction(models.TextChoices):
+    PROJECT_CREATED = "PROJECT_CREATED"
+    PROJECT_UPDATED = "PROJECT_UPDATED"
+    PROJECT_DELETED = "PROJECT_DELETED"
+    TASKS_CREATED = "TASKS_CREATED"
+    TASKS_DELETED = "TASKS_DELETED"
+    ANNOTATION_CREATED = "ANNOTATION_CREATED"
+    ANNOTATIONS_CREATED = "ANNOTATIONS_CREATED"
+    ANNOTATION_UPDATED = "ANNOTATION_UPDATED"
+    ANNOTATIONS_DELETED = "ANNOTATIONS_DELETED"
+    LABEL_LINK_CREATED = "LABEL_LINK_CREATED"
+    LABEL_LINK_UPDATED = "LABEL_LINK_UPDATED"
+    LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
+
+
+class Webhook(models.Model):
+    """A URL notified of events (Label Studio's webhook model). Delivery comes with the
+    production issue; the resource exists so scripts can register their hooks."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(max_length=2048)
+    send_payload = models.BooleanField(default=True)
+    send_for_all_actions = models.BooleanField(default=True)
+    actions = models.JSONField(default=list, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.url

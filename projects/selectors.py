@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from annotator.models import User
-from projects.models import OrganizationMember, OrganizationRole, Project
+from projects.models import OrganizationMember, OrganizationRole, Project, ProjectRole, Webhook
 
 
 def project_list_for_user(*, user: User) -> QuerySet[Project]:
@@ -12,11 +12,9 @@ def project_list_for_user(*, user: User) -> QuerySet[Project]:
     organization they own or administer."""
     if not user.is_authenticated or not user.is_active:
         return Project.objects.none()
-    admin_orgs = OrganizationMember.objects.filter(
-        user=user, role__in=[OrganizationRole.OWNER, OrganizationRole.ADMIN]
-    ).values("organization_id")
     return Project.objects.filter(
-        Q(memberships__user=user) | Q(organization_id__in=admin_orgs)
+        Q(memberships__user=user)
+        | Q(organization_id__in=organization_ids_administered_by(user=user))
     ).distinct()
 
 
@@ -32,3 +30,26 @@ def project_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
         total_annotations_number=Coalesce(Sum("tasks__total_annotations"), 0),
         total_predictions_number=Coalesce(Sum("tasks__total_predictions"), 0),
     )
+
+
+def organization_ids_administered_by(*, user: User) -> QuerySet[OrganizationMember]:
+    return OrganizationMember.objects.filter(
+        user=user, role__in=[OrganizationRole.OWNER, OrganizationRole.ADMIN]
+    ).values("organization_id")
+
+
+def project_list_managed_by(*, user: User) -> QuerySet[Project]:
+    """Projects where the user is a manager, or of organizations they own or administer."""
+    if not user.is_authenticated or not user.is_active:
+        return Project.objects.none()
+    return Project.objects.filter(
+        Q(memberships__user=user, memberships__role=ProjectRole.MANAGER)
+        | Q(organization_id__in=organization_ids_administered_by(user=user))
+    ).distinct()
+
+
+def webhook_list_for_user(*, user: User) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(
+        Q(project__in=project_list_managed_by(user=user))
+        | Q(project__isnull=True, organization_id__in=organization_ids_administered_by(user=user))
+    ).order_by("id")

@@ -4,10 +4,12 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotator.models import User
+from annotator.outbound import OutboundError, check_url
 from projects.consumers import project_group
 from projects.labelconfig import ConfigError, LabelConfig, parse_config
 from projects.models import (
@@ -18,6 +20,7 @@ from projects.models import (
     Project,
     ProjectMember,
     ProjectRole,
+    Webhook,
 )
 
 
@@ -124,3 +127,23 @@ def organization_for_new_project(*, user: User, organization_id: int | None) -> 
     if first is not None:
         return first.organization
     return organization_create(title=f"{user.username}'s organization", owner=user)
+
+
+def outbound_url_check(*, url: str, field: str = "url") -> None:
+    """Refuse URLs our server must not call (loopback, private, link-local...) unless the
+    admin allowed private addresses; the error names the field and the reason."""
+    try:
+        check_url(url, allow_private=settings.OUTBOUND_ALLOW_PRIVATE_URLS)
+    except OutboundError as exc:
+        raise ValidationError({field: [str(exc)]}) from None
+
+
+@transaction.atomic
+def webhook_save(*, webhook: Webhook, **fields: Any) -> Webhook:
+    """Create (unsaved ``webhook``) or update a webhook after checking its URL."""
+    for name, value in fields.items():
+        setattr(webhook, name, value)
+    outbound_url_check(url=webhook.url)
+    webhook.full_clean()
+    webhook.save()
+    return webhook

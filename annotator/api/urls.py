@@ -17,4 +17,5 @@ urlpatterns = [
     ),
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
+    path("", include("mlserve.api.urls")),
 ]

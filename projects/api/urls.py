@@ -1,5 +1,5 @@
 from annotator.api.paths import api_path
-from projects.api import views
+from projects.api import views, webhooks
 
 urlpatterns = [
     *api_path("organizations", views.OrganizationListView.as_view(), "organization-list"),
@@ -18,4 +18,7 @@ urlpatterns = [
         views.MemberDetailView.as_view(),
         "project-member-detail",
     ),
+    *api_path("webhooks", webhooks.WebhookListView.as_view(), "webhook-list"),
+    *api_path("webhooks/info", webhooks.WebhookInfoView.as_view(), "webhook-info"),
+    *api_path("webhooks/<int:pk>", webhooks.WebhookDetailView.as_view(), "webhook-detail"),
 ]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.api.inputs import valid_input
+from projects.api.access import project_or_404, request_user
+from projects.api.views import ERRORS
+from projects.models import Webhook, WebhookAction
+from projects.permissions import Action
+from projects.selectors import organization_ids_administered_by, webhook_list_for_user
+from projects.services import webhook_save
+
+
+class WebhookIn(serializers.Serializer):
+    project = serializers.IntegerField(required=False, allow_null=True)
+    url = serializers.URLField(max_length=2048, required=False)
+    send_payload = serializers.BooleanField(required=False)
+    send_for_all_actions = serializers.BooleanField(required=False)
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookAction.choices), required=False
+    )
+    headers = serializers.DictField(child=serializers.CharField(max_length=1000), required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class WebhookOut(serializers.ModelSerializer):
+    class Meta:
+        model = Webhook
+        fields = (
+            "id",
+            "organization",
+            "project",
+            "url",
+            "send_payload",
+            "send_for_all_actions",
+            "actions",
+            "headers",
+            "is_active",
+            "created_at",
+            "updated_at",
+        )
+
+
+def _admin_org_ids(request: Request) -> list[int]:
+    rows = organization_ids_administered_by(user=request_user(request))
+    return [row["organization_id"] for row in rows]
+
+
+class WebhookListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("project", int, required=False)],
+        responses={200: WebhookOut(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        hooks = webhook_list_for_user(user=request_user(request))
+        project_id = request.query_params.get("project")
+        if project_id and project_id.isdigit():
+            hooks = hooks.filter(project_id=int(project_id))
+        return Response(WebhookOut(hooks, many=True).data)
+
+    @extend_schema(request=WebhookIn, responses={201: WebhookOut, **ERRORS})
+    def post(self, request: Request) -> Response:
+        data = valid_input(WebhookIn, request.data)
+        if "url" not in data:
+            raise ValidationError({"url": ["This field is required."]})
+        project_id = data.pop("project", None)
+        if project_id is not None:
+            project = project_or_404(request, project_id, Action.MANAGE)
+            webhook = Webhook(organization_id=project.organization_id, project=project)
+        else:
+            orgs = _admin_org_ids(request)
+            if not orgs:
+                raise PermissionDenied(
+                    "Organization-wide webhooks need an organization owner or admin."
+                )
+            webhook = Webhook(organization_id=orgs[0])
+        webhook = webhook_save(webhook=webhook, **data)
+        return Response(WebhookOut(webhook).data, status=status.HTTP_201_CREATED)
+
+
+def _webhook_or_404(request: Request, pk: int) -> Webhook:
+    hook = webhook_list_for_user(user=request_user(request)).filter(pk=pk).first()
+    if hook is None:
+        raise NotFound(f"Webhook {pk} not found.")
+    return hook
+
+
+class WebhookDetailView(APIView):
+    @extend_schema(responses={200: WebhookOut, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(WebhookOut(_webhook_or_404(request, pk)).data)
+
+    @extend_schema(request=WebhookIn, responses={200: WebhookOut, **ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        webhook = _webhook_or_404(request, pk)
+        data = valid_input(WebhookIn, request.data)
+        data.pop("project", None)
+        return Response(WebhookOut(webhook_save(webhook=webhook, **data)).data)
+
+    put = patch
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, pk: int) -> Response:
+        _webhook_or_404(request, pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookInfoView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response({action.value: {"name": action.label} for action in WebhookAction})
