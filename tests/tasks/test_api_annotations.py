@@ -22,7 +22,7 @@ def setup():
 
 
 def test_create_annotation_and_read_it_back(setup):
-    project, annotator, task_id = setup
+    _project, annotator, task_id = setup
     client = api(annotator)
     created = client.post(
         f"/api/tasks/{task_id}/annotations/",
