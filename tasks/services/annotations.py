@@ -1,0 +1,142 @@
+"""Annotations: submit, update with optimistic concurrency, delete, skip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotator.models import User
+from projects.services import project_broadcast
+from tasks.models import Annotation, Draft, Prediction, Task, TaskLock
+from tasks.services.common import (
+    AnnotationConflict,
+    task_row_lock,
+    result_check,
+    task_counters_refresh,
+)
+
+
+@transaction.atomic
+def annotation_create(
+    *,
+    task: Task,
+    user: User,
+    result: Any,
+    lead_time: float | None = None,
+    was_cancelled: bool = False,
+    ground_truth: bool = False,
+    parent_prediction: Prediction | None = None,
+) -> Annotation:
+    if not was_cancelled or result:
+        problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
+        if problems:
+            raise ValidationError({"result": problems})
+    if lead_time is not None and lead_time < 0:
+        raise ValidationError({"lead_time": ["lead_time must be zero or more seconds"]})
+    task_row_lock(task.pk)
+    annotation = Annotation.objects.create(
+        task=task,
+        project_id=task.project_id,
+        completed_by=user,
+        result=result or [],
+        lead_time=lead_time,
+        was_cancelled=was_cancelled,
+        ground_truth=ground_truth,
+        parent_prediction=parent_prediction,
+    )
+    # Submitting ends the user's work on the task: their draft and lease go.
+    Draft.objects.filter(task=task, user=user, annotation__isnull=True).delete()
+    TaskLock.objects.filter(task=task, user=user).delete()
+    task_counters_refresh(task_ids=[task.pk])
+    project_broadcast(
+        project_id=task.project_id,
+        event={"type": "annotation.created", "task": task.pk, "annotation": annotation.pk},
+    )
+    return annotation
+
+
+@transaction.atomic
+def annotation_update(
+    *,
+    annotation: Annotation,
+    version: int,
+    result: Any | None = None,
+    lead_time: float | None = None,
+    was_cancelled: bool | None = None,
+    ground_truth: bool | None = None,
+) -> Annotation:
+    """Update with optimistic concurrency: ``version`` must be the stored one, else
+    AnnotationConflict carries the current state (HTTP 409)."""
+    changes: dict[str, Any] = {}
+    if result is not None:
+        task = annotation.task
+        problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
+        if problems:
+            raise ValidationError({"result": problems})
+        changes["result"] = result
+    for name, value in (
+        ("lead_time", lead_time),
+        ("was_cancelled", was_cancelled),
+        ("ground_truth", ground_truth),
+    ):
+        if value is not None:
+            changes[name] = value
+    updated = Annotation.objects.filter(pk=annotation.pk, version=version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes
+    )
+    if not updated:
+        raise AnnotationConflict(Annotation.objects.get(pk=annotation.pk))
+    if "was_cancelled" in changes:
+        task_row_lock(annotation.task_id)
+        task_counters_refresh(task_ids=[annotation.task_id])
+    annotation.refresh_from_db()
+    project_broadcast(
+        project_id=annotation.project_id,
+        event={
+            "type": "annotation.updated",
+            "task": annotation.task_id,
+            "annotation": annotation.pk,
+            "version": annotation.version,
+        },
+    )
+    return annotation
+
+
+@transaction.atomic
+def annotation_delete(*, annotation: Annotation) -> None:
+    task_id, project_id, pk = annotation.task_id, annotation.project_id, annotation.pk
+    task_row_lock(task_id)
+    annotation.delete()
+    task_counters_refresh(task_ids=[task_id])
+    project_broadcast(
+        project_id=project_id,
+        event={"type": "annotation.deleted", "task": task_id, "annotation": pk},
+    )
+
+
+@transaction.atomic
+def prediction_create(
+    *, task: Task, result: Any, score: float | None = None, model_version: str = ""
+) -> Prediction:
+    problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
+    if problems:
+        raise ValidationError({"result": problems})
+    prediction = Prediction.objects.create(
+        task=task,
+        project_id=task.project_id,
+        result=result,
+        score=score,
+        model_version=model_version,
+    )
+    task_counters_refresh(task_ids=[task.pk])
+    return prediction
+
+
+@transaction.atomic
+def task_skip(*, task: Task, user: User) -> Annotation:
+    """Skip = a cancelled annotation (Label Studio's model): counted, never handed out again."""
+    return annotation_create(task=task, user=user, result=[], was_cancelled=True)

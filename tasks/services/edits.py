@@ -1,0 +1,172 @@
+"""Edits of tasks, predictions and drafts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotator.models import User
+from projects.models import Project
+from projects.services import project_broadcast
+from tasks.models import Annotation, Draft, Prediction, Task
+from tasks.services.common import (
+    MAX_REPORTED_ERRORS,
+    DraftConflict,
+    result_check,
+    task_counters_refresh,
+)
+
+
+# --- tasks ----------------------------------------------------------------------------------
+@transaction.atomic
+def task_update(
+    *,
+    task: Task,
+    data: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    priority: float | None = None,
+) -> Task:
+    if data is not None:
+        config = task.project.parsed_config
+        missing = [
+            o.value_field
+            for o in config.objects.values()
+            if o.value_field and o.value_field not in data
+        ]
+        if missing:
+            raise ValidationError(
+                {
+                    "data": [
+                        f"missing data field '{name}' the labelling config uses" for name in missing
+                    ]
+                }
+            )
+        task.data = data
+    if meta is not None:
+        task.meta = meta
+    if priority is not None:
+        task.priority = priority
+    task.save()
+    return task
+
+
+@transaction.atomic
+def tasks_delete(*, project: Project, ids: Sequence[int] | None = None) -> int:
+    """Delete the project's tasks (all, or those ids) with their annotations and predictions."""
+    tasks = Task.objects.filter(project=project)
+    if ids is not None:
+        tasks = tasks.filter(pk__in=list(ids))
+    deleted = tasks.delete()[1].get("tasks.Task", 0)
+    project_broadcast(project_id=project.pk, event={"type": "tasks.deleted", "count": deleted})
+    return deleted
+
+
+# --- predictions ----------------------------------------------------------------------------
+@transaction.atomic
+def predictions_create_many(
+    *, project: Project, items: Sequence[dict[str, Any]]
+) -> list[Prediction]:
+    """Bulk predictions ``[{"task", "result", "score"?, "model_version"?}]``, all or nothing."""
+    task_ids = {item["task"] for item in items}
+    tasks = {t.pk: t for t in Task.objects.filter(project=project, pk__in=task_ids)}
+    config = project.parsed_config
+    errors: list[str] = []
+    for row, item in enumerate(items):
+        task = tasks.get(item["task"])
+        if task is None:
+            errors.append(f"item {row}: task {item['task']} is not in project {project.pk}")
+            continue
+        errors.extend(
+            f"item {row} {p}"
+            for p in result_check(config=config, result=item["result"], data=task.data)
+        )
+        if len(errors) >= MAX_REPORTED_ERRORS:
+            break
+    if errors:
+        raise ValidationError({"predictions": errors})
+    created = Prediction.objects.bulk_create(
+        [
+            Prediction(
+                task_id=item["task"],
+                project=project,
+                result=item["result"],
+                score=item.get("score"),
+                model_version=item.get("model_version") or "",
+            )
+            for item in items
+        ],
+        batch_size=2000,
+    )
+    task_counters_refresh(task_ids=task_ids)
+    project_broadcast(
+        project_id=project.pk, event={"type": "predictions.created", "count": len(created)}
+    )
+    return created
+
+
+@transaction.atomic
+def prediction_update(
+    *,
+    prediction: Prediction,
+    result: Any | None = None,
+    score: float | None = None,
+    model_version: str | None = None,
+) -> Prediction:
+    if result is not None:
+        task = prediction.task
+        problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
+        if problems:
+            raise ValidationError({"result": problems})
+        prediction.result = result
+    if score is not None:
+        prediction.score = score
+    if model_version is not None:
+        prediction.model_version = model_version
+    prediction.save()
+    return prediction
+
+
+@transaction.atomic
+def prediction_delete(*, prediction: Prediction) -> None:
+    task_id = prediction.task_id
+    prediction.delete()
+    task_counters_refresh(task_ids=[task_id])
+
+
+# --- drafts ---------------------------------------------------------------------------------
+@transaction.atomic
+def draft_save(
+    *,
+    task: Task,
+    user: User,
+    result: Any,
+    lead_time: float | None = None,
+    annotation: Annotation | None = None,
+    version: int | None = None,
+) -> Draft:
+    """Create or replace the user's draft of a task (or of one of their annotations).
+
+    Drafts are not validated against the config: they are work in progress. With a
+    ``version``, a stale save is refused (409) so two tabs never silently overwrite each other.
+    """
+    if not isinstance(result, list):
+        raise ValidationError({"result": ["result must be a list of result items"]})
+    draft = (
+        Draft.objects.select_for_update()
+        .filter(task=task, user=user, annotation=annotation)
+        .first()
+    )
+    if draft is None:
+        return Draft.objects.create(
+            task=task, user=user, annotation=annotation, result=result, lead_time=lead_time
+        )
+    if version is not None and version != draft.version:
+        raise DraftConflict(draft)
+    draft.result = result
+    draft.lead_time = lead_time
+    draft.version += 1
+    draft.save()
+    return draft
