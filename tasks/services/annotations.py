@@ -14,9 +14,9 @@ from projects.services import project_broadcast
 from tasks.models import Annotation, Draft, Prediction, Task, TaskLock
 from tasks.services.common import (
     AnnotationConflict,
-    task_row_lock,
     result_check,
     task_counters_refresh,
+    task_row_lock,
 )
 
 
