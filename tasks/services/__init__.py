@@ -24,13 +24,15 @@ from tasks.services.edits import (
     task_update,
     tasks_delete,
 )
-from tasks.services.imports import ImportSummary, tasks_import
+from tasks.services.imports import IMPORT_BATCH, ImportRowsError, ImportSummary, tasks_import
 from tasks.services.next import task_lock_extend, task_lock_release, task_next_take
 
 __all__ = [
+    "IMPORT_BATCH",
     "MAX_REPORTED_ERRORS",
     "AnnotationConflict",
     "DraftConflict",
+    "ImportRowsError",
     "ImportSummary",
     "StaleVersion",
     "annotation_create",

@@ -172,3 +172,35 @@ def test_counters_refresh_repairs_drift():
     task_counters_refresh(task_ids=[task.pk])
     task.refresh_from_db()
     assert (task.total_annotations, task.is_labeled, task.total_predictions) == (1, True, 0)
+
+
+def test_bad_row_after_many_batches_leaves_the_project_unchanged():
+    project = make_project()
+    tasks_import(project=project, items=[{"text": "existing"}], user=None)
+    items = ({"text": f"row {i}"} if i != 49_990 else {"nope": 1} for i in range(50_000))
+    with pytest.raises(ValidationError) as err:
+        tasks_import(project=project, items=items, user=None)
+    assert err.value.message_dict["tasks"][0].startswith("row 49991 data.text")
+    assert list(Task.objects.filter(project=project).values_list("data", flat=True)) == [
+        {"text": "existing"}
+    ]
+
+
+def test_parse_error_mid_stream_rolls_back_written_batches():
+    project = make_project()
+
+    def items():
+        for i in range(5000):
+            yield {"text": str(i)}
+        raise ValueError("tasks.jsonl line 5001: not JSON")
+
+    with pytest.raises(ValueError, match="line 5001"):
+        tasks_import(project=project, items=items(), user=None)
+    assert not Task.objects.filter(project=project).exists()
+
+
+def test_empty_import_is_refused():
+    project = make_project()
+    with pytest.raises(ValidationError) as err:
+        tasks_import(project=project, items=[], user=None)
+    assert err.value.message_dict["tasks"] == ["no task found in the upload"]

@@ -1,0 +1,254 @@
+"""Task files (JSON, JSON Lines, CSV/TSV, plain text) parsed lazily into task items.
+
+Each parser holds one item (or one line) at a time, so an upload of any length is read in
+constant memory; the caller decides what to do with items already yielded when a later one
+turns out to be broken.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+from typing import Any
+
+import ijson
+
+from tasks.importers.errors import ImportFormatError
+from tasks.importers.media import MEDIA_KINDS, media_kind
+from tasks.importers.streams import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    Readable,
+    iter_lines,
+    open_bytes,
+    strip_bom,
+)
+
+TASK_FORMATS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "txt",
+}
+SUPPORTED = frozenset(TASK_FORMATS) | frozenset(MEDIA_KINDS)
+# Consulted only when the name has no known extension (a URL like /api/export).
+_CONTENT_TYPES = {
+    "application/json": "json",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/x-jsonlines": "jsonl",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "text/plain": "txt",
+}
+# csv's limit is process-wide and defaults to 128 KiB, less than one long document.
+CSV_FIELD_LIMIT = 16 * 2**20
+# Small chunks keep an error's byte range, and so its message, precise.
+_JSON_CHUNK_BYTES = 16 * 1024
+_JSON_WHITESPACE = b" \t\r\n"
+
+
+def iter_items(
+    *,
+    filename: str,
+    stream: Readable,
+    content_type: str | None = None,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+) -> Iterator[Any]:
+    """Task items of an uploaded file: LS tasks (``{"data": ..., "annotations": ...}``) or
+    bare data objects, as written. ``.gz`` names are decompressed on the fly, refused past
+    ``max_decompressed_bytes``. The format is checked now; the content as it is iterated."""
+    name = PurePosixPath(filename.replace("\\", "/")).name.lower()
+    gunzip = name.endswith(".gz")
+    fmt = _format_of(name.removesuffix(".gz") if gunzip else name, content_type, filename)
+    reader = open_bytes(
+        stream, gunzip=gunzip, max_decompressed_bytes=max_decompressed_bytes, filename=filename
+    )
+    return _PARSERS[fmt](reader, filename)
+
+
+def _format_of(name: str, content_type: str | None, filename: str) -> str:
+    suffix = PurePosixPath(name).suffix
+    if suffix in TASK_FORMATS:
+        return TASK_FORMATS[suffix]
+    kind = media_kind(name)
+    if kind is not None:
+        raise ImportFormatError(
+            f"{kind} files are imported as media, not read as tasks", filename=filename
+        )
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime in _CONTENT_TYPES:
+        return _CONTENT_TYPES[mime]
+    shown = f"file type {suffix!r}" if suffix else "a file without an extension"
+    supported = ", ".join(sorted(SUPPORTED))
+    raise ImportFormatError(
+        f"{shown} is not supported; use one of {supported} (task files may be .gz)",
+        filename=filename,
+    )
+
+
+def _task_object(value: Any, *, filename: str, row: int, location: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    raise ImportFormatError(
+        f"expected a JSON object (a task or its data), found {type(value).__name__}",
+        filename=filename,
+        row=row,
+        location=location,
+    )
+
+
+# --- JSON --------------------------------------------------------------------------------------
+def _iter_json(reader: io.BufferedReader, filename: str) -> Iterator[Any]:
+    data, start = _read_to_first_value(reader)
+    first = data.lstrip(_JSON_WHITESPACE)[:1]
+    if not first:
+        raise ImportFormatError("the file is empty", filename=filename)
+    if first not in (b"[", b"{"):
+        raise ImportFormatError(
+            "expected a JSON list of tasks or a single task object", filename=filename
+        )
+    # A list yields its items one by one; a lone object is one task.
+    found = ijson.sendable_list()
+    parser = ijson.items_coro(found, "item" if first == b"[" else "", use_float=True)
+    count = 0
+    while True:
+        end = start + len(data)
+        try:
+            if data:
+                parser.send(data)
+            else:
+                parser.close()  # flushes the parser: a truncated file fails here
+        except ijson.JSONError as exc:
+            # Items completed before the error in this chunk are still good.
+            for value in found:
+                count += 1
+                yield _json_item(value, filename, count)
+            span = f"bytes {start}-{end - 1}" if data else f"the end of the file, byte {start}"
+            where = f"item {count + 1}, {span}"
+            raise ImportFormatError(
+                _yajl_reason(exc), filename=filename, row=count + 1, location=where
+            ) from None
+        for value in found:
+            count += 1
+            yield _json_item(value, filename, count)
+        del found[:]
+        if not data:
+            return
+        start = end
+        data = reader.read(_JSON_CHUNK_BYTES)
+
+
+def _read_to_first_value(reader: io.BufferedReader) -> tuple[bytes, int]:
+    """Bytes up to and including the first non-blank one (BOM dropped), and their offset."""
+    data = reader.read(_JSON_CHUNK_BYTES)
+    offset = len(data) - len(strip_bom(data))
+    data = data[offset:]
+    while data and not data.lstrip(_JSON_WHITESPACE):
+        more = reader.read(_JSON_CHUNK_BYTES)
+        if not more:
+            break
+        data += more
+    return data, offset
+
+
+def _json_item(value: Any, filename: str, number: int) -> dict[str, Any]:
+    return _task_object(value, filename=filename, row=number, location=f"item {number}")
+
+
+def _yajl_reason(exc: Exception) -> str:
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip().splitlines()[0] if str(text).strip() else "invalid JSON"
+
+
+def _iter_jsonl(reader: io.BufferedReader, filename: str) -> Iterator[Any]:
+    for lineno, text in enumerate(iter_lines(reader, filename=filename), 1):
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(
+                f"{exc.msg} (column {exc.colno})", filename=filename, row=lineno
+            ) from None
+        yield _task_object(value, filename=filename, row=lineno, location=f"line {lineno}")
+
+
+# --- CSV / TSV / text --------------------------------------------------------------------------
+def _iter_csv(reader: io.BufferedReader, filename: str, delimiter: str = ",") -> Iterator[Any]:
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+    rows = csv.reader(iter_lines(reader, filename=filename), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    while True:
+        start = rows.line_num + 1  # a quoted field may span lines: name where the row began
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFormatError(_csv_reason(exc), filename=filename, row=start) from None
+        if not any(row):  # a blank line, or only separators
+            continue
+        if header is None:
+            header = _csv_header(row, filename, start)
+        elif len(row) != len(header):
+            raise ImportFormatError(
+                f"expected {len(header)} columns as in the header, found {len(row)}",
+                filename=filename,
+                row=start,
+            )
+        else:
+            yield dict(zip(header, row, strict=True))
+
+
+def _csv_header(row: list[str], filename: str, lineno: int) -> list[str]:
+    names = [cell.strip() for cell in row]
+    for position, name in enumerate(names, 1):
+        if not name:
+            raise ImportFormatError(
+                f"column {position} has no name in the header", filename=filename, row=lineno
+            )
+        if names.index(name) != position - 1:
+            raise ImportFormatError(
+                f"column {name!r} appears twice in the header",
+                filename=filename,
+                row=lineno,
+                field=name,
+            )
+    return names
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "unterminated quoted field"
+    if "field larger than field limit" in text:
+        return f"a field is longer than {CSV_FIELD_LIMIT} characters (an unterminated quote?)"
+    return f"broken quoting ({text})"
+
+
+def _iter_tsv(reader: io.BufferedReader, filename: str) -> Iterator[Any]:
+    return _iter_csv(reader, filename, delimiter="\t")
+
+
+def _iter_txt(reader: io.BufferedReader, filename: str) -> Iterator[Any]:
+    for text in iter_lines(reader, filename=filename):
+        line = text.rstrip("\r\n")
+        if line.strip():
+            yield {"text": line}
+
+
+_PARSERS: dict[str, Callable[[io.BufferedReader, str], Iterator[Any]]] = {
+    "json": _iter_json,
+    "jsonl": _iter_jsonl,
+    "csv": _iter_csv,
+    "tsv": _iter_tsv,
+    "txt": _iter_txt,
+}
