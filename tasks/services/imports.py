@@ -13,12 +13,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from annotator.models import User
 from projects.labelconfig import LabelConfig
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
+from tasks.services.bulk import as_json, insert_rows, reserve_ids
 from tasks.services.common import MAX_REPORTED_ERRORS, result_check, task_overlap_for
 
 IMPORT_BATCH = 2000
@@ -72,6 +74,24 @@ def _row_errors(
             result = entry.get("result") if isinstance(entry, dict) else None
             for problem in result_check(config=config, result=result, data=data):
                 errors.append({"row": row, "field": f"{kind}[{i}].result", "message": problem})
+            number, rule = (
+                ("lead_time", "zero or more seconds")
+                if kind == "annotations"
+                else ("score", "a number")
+            )
+            value = entry.get(number) if isinstance(entry, dict) else None
+            if value is not None and (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or (kind == "annotations" and value < 0)
+            ):
+                errors.append(
+                    {
+                        "row": row,
+                        "field": f"{kind}[{i}].{number}",
+                        "message": f"{number} must be {rule}",
+                    }
+                )
     if not isinstance(task["meta"], dict):
         errors.append({"row": row, "field": "meta", "message": "meta must be an object"})
     return task, errors
@@ -83,6 +103,19 @@ def _row_text(error: dict[str, Any]) -> str:
     return f"{row}{where}: {error['message']}"
 
 
+TASK_COLUMNS = (
+    "id", "project_id", "data", "meta", "priority", "overlap", "total_annotations",
+    "cancelled_annotations", "total_predictions", "is_labeled", "created_at", "updated_at",
+)  # fmt: skip
+ANNOTATION_COLUMNS = (
+    "task_id", "project_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
+    "lead_time", "version", "created_at", "updated_at",
+)  # fmt: skip
+PREDICTION_COLUMNS = (
+    "task_id", "project_id", "result", "score", "model_version", "created_at", "updated_at",
+)  # fmt: skip
+
+
 def _write_batch(
     *,
     project: Project,
@@ -92,56 +125,41 @@ def _write_batch(
     summary: ImportSummary,
     keep_ids: bool,
 ) -> None:
-    rows = []
-    for i, t in enumerate(tasks):
+    """Insert one batch of validated tasks with their annotations and predictions."""
+    now = timezone.now()
+    ids = reserve_ids(Task, len(tasks))
+    task_rows, annotation_rows, prediction_rows = [], [], []
+    user_id = user.pk if user is not None else None
+    for i, (task_id, t) in enumerate(zip(ids, tasks, strict=True)):
         overlap = task_overlap_for(project=project, index=start + i)
         done = sum(1 for a in t["annotations"] if not a.get("was_cancelled"))
-        rows.append(
-            Task(
-                project=project,
-                data=t["data"],
-                meta=t["meta"],
-                overlap=overlap,
-                total_annotations=done,
-                cancelled_annotations=len(t["annotations"]) - done,
-                total_predictions=len(t["predictions"]),
-                is_labeled=done >= overlap,
-            )
-        )
-    created = Task.objects.bulk_create(rows, batch_size=IMPORT_BATCH)
-    annotations = [
-        Annotation(
-            task=row,
-            project=project,
-            completed_by=user,
-            result=a["result"],
-            was_cancelled=bool(a.get("was_cancelled", False)),
-            ground_truth=bool(a.get("ground_truth", False)),
-            lead_time=a.get("lead_time"),
-        )
-        for row, t in zip(created, tasks, strict=True)
-        for a in t["annotations"]
-    ]
-    predictions = [
-        Prediction(
-            task=row,
-            project=project,
-            result=p["result"],
-            score=p.get("score"),
-            model_version=str(p.get("model_version") or ""),
-        )
-        for row, t in zip(created, tasks, strict=True)
-        for p in t["predictions"]
-    ]
-    if annotations:
-        Annotation.objects.bulk_create(annotations, batch_size=IMPORT_BATCH)
-    if predictions:
-        Prediction.objects.bulk_create(predictions, batch_size=IMPORT_BATCH)
-    summary.task_count += len(created)
-    summary.annotation_count += len(annotations)
-    summary.prediction_count += len(predictions)
+        task_rows.append((
+            task_id, project.pk, as_json(t["data"]), as_json(t["meta"]), 0.0, overlap, done,
+            len(t["annotations"]) - done, len(t["predictions"]), done >= overlap, now, now,
+        ))  # fmt: skip
+        for a in t["annotations"]:
+            annotation_rows.append((
+                task_id, project.pk, user_id, as_json(a["result"]), bool(a.get("was_cancelled", False)),
+                bool(a.get("ground_truth", False)), _number(a.get("lead_time")), 1, now, now,
+            ))  # fmt: skip
+        for p in t["predictions"]:
+            prediction_rows.append((
+                task_id, project.pk, as_json(p["result"]), _number(p.get("score")),
+                str(p.get("model_version") or "")[:200], now, now,
+            ))  # fmt: skip
+    insert_rows(Task, TASK_COLUMNS, task_rows)
+    insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
+    insert_rows(Prediction, PREDICTION_COLUMNS, prediction_rows)
+    summary.task_count += len(task_rows)
+    summary.annotation_count += len(annotation_rows)
+    summary.prediction_count += len(prediction_rows)
     if keep_ids:
-        summary.task_ids.extend(row.pk for row in created)
+        summary.task_ids.extend(ids)
+
+
+def _number(value: Any) -> float | None:
+    # Validated by _row_errors: None or a number (lead times never negative).
+    return None if value is None else float(value)
 
 
 @transaction.atomic

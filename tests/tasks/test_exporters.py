@@ -21,7 +21,7 @@ from tasks.exporters import (
 )
 from tasks.exporters.base import CHUNK_SIZE, file_name
 from tasks.exporters.tabular import csv_columns
-from tests.tasks.test_exporters_data import (
+from tests.tasks.exporter_data import (
     IMAGE_CONFIG,
     TEXT_CONFIG,
     annotation,

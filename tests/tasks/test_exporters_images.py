@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from tasks.exporters import export_stream
-from tests.tasks.test_exporters_data import (
+from tests.tasks.exporter_data import (
     IMAGE_CONFIG,
     annotation,
     box_item,

@@ -11,7 +11,7 @@ from spacy.tokens import DocBin
 from projects.labelconfig import parse_config
 from tasks.exporters import export_stream, read_conll
 from tasks.exporters.spans import tokenize
-from tests.tasks.test_exporters_data import (
+from tests.tasks.exporter_data import (
     TEXT_CONFIG,
     annotation,
     choices_item,
