@@ -196,6 +196,8 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 200 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Imports larger than this run as a Celery job with a progress resource (also ?async=1).
+IMPORT_ASYNC_BYTES = env_int("IMPORT_ASYNC_BYTES", 64 * 1024 * 1024, minimum=0)
 
 # --- Security -------------------------------------------------------------------------------
 # HTTPS=1 behind TLS (directly or through a proxy that sets X-Forwarded-Proto).

@@ -57,6 +57,13 @@ class Annotation(models.Model):
     result = models.JSONField(default=list, blank=True)
     was_cancelled = models.BooleanField(default=False, help_text="Skipped by the annotator.")
     ground_truth = models.BooleanField(default=False)
+    # Written by the quality app's review; tasks only filters on it (exports).
+    review_status = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[("", "Not reviewed"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+    )
     lead_time = models.FloatField(null=True, blank=True, help_text="Seconds spent.")
     version = models.PositiveIntegerField(
         default=1, help_text="Incremented on each update; a stale write is refused."
@@ -161,3 +168,55 @@ class TaskLock(models.Model):
 
     def __str__(self) -> str:
         return f"Lock on task {self.task_id} by {self.user_id} until {self.expires_at}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One import: run in the request when small, as a Celery job past a size threshold.
+    Either way all or nothing; ``rows_done`` is progress, ``errors`` the bad rows."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    sources = models.JSONField(default=list, help_text="Uploaded file names and URLs.")
+    files = models.JSONField(default=list, help_text="Storage paths of the saved uploads.")
+    rows_done = models.PositiveIntegerField(default=0)
+    task_count = models.PositiveIntegerField(default=0)
+    annotation_count = models.PositiveIntegerField(default=0)
+    prediction_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of project {self.project_id} ({self.status})"
+
+
+class ExportJob(models.Model):
+    """An export made in the background and downloaded later (very large projects)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    export_type = models.CharField(max_length=32)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    file = models.CharField(max_length=500, blank=True, help_text="Storage path of the result.")
+    task_count = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.export_type}) of project {self.project_id}"

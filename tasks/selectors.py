@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -9,6 +13,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -88,3 +93,109 @@ def task_live_lock_count(*, task_id: int, now: datetime, exclude_user: User | No
     if exclude_user is not None:
         locks = locks.exclude(user=exclude_user)
     return locks.count()
+
+
+# --- exports --------------------------------------------------------------------------------
+EXPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    only_annotated: bool = False
+    only_ground_truth: bool = False
+    only_accepted: bool = False
+    with_predictions: bool = True
+
+
+def _annotation_filter(flt: ExportFilter) -> Q:
+    q = Q()
+    if flt.only_ground_truth:
+        q &= Q(ground_truth=True)
+    if flt.only_accepted:
+        q &= Q(review_status="accepted")
+    return q
+
+
+def export_task_count(*, project: Project, flt: ExportFilter) -> int:
+    return _tasks(project, flt).count()
+
+
+def _tasks(project: Project, flt: ExportFilter) -> Any:
+    tasks = Task.objects.filter(project=project)
+    wanted = _annotation_filter(flt)
+    if flt.only_ground_truth or flt.only_accepted:
+        tasks = tasks.filter(
+            pk__in=Annotation.objects.filter(wanted, project=project).values("task_id")
+        )
+    elif flt.only_annotated:
+        tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))
+    return tasks
+
+
+def export_tasks_iter(*, project: Project, flt: ExportFilter) -> Iterator[dict[str, Any]]:
+    """Yield full Label Studio tasks in id order, three queries per batch of EXPORT_BATCH,
+    so memory holds one batch whatever the project size."""
+    tasks = _tasks(project, flt).order_by("id")
+    wanted = _annotation_filter(flt)
+    last = 0
+    while True:
+        rows = list(
+            tasks.filter(pk__gt=last).values(
+                "id", "data", "meta", "created_at", "updated_at", "total_annotations",
+                "cancelled_annotations", "total_predictions",
+            )[:EXPORT_BATCH]
+        )  # fmt: skip
+        if not rows:
+            return
+        ids = [r["id"] for r in rows]
+        last = ids[-1]
+        annotations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for a in Annotation.objects.filter(wanted, task_id__in=ids).order_by("id").values(
+            "id", "task_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
+            "lead_time", "created_at", "updated_at", "review_status",
+        ):  # fmt: skip
+            annotations[a["task_id"]].append(
+                {
+                    "id": a["id"],
+                    "completed_by": a["completed_by_id"],
+                    "result": a["result"],
+                    "was_cancelled": a["was_cancelled"],
+                    "ground_truth": a["ground_truth"],
+                    "lead_time": a["lead_time"],
+                    "review_status": a["review_status"] or None,
+                    "created_at": a["created_at"].isoformat(),
+                    "updated_at": a["updated_at"].isoformat(),
+                    "task": a["task_id"],
+                    "project": project.pk,
+                }
+            )
+        predictions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        if flt.with_predictions:
+            for p in (
+                Prediction.objects.filter(task_id__in=ids)
+                .order_by("id")
+                .values("id", "task_id", "result", "score", "model_version", "created_at")
+            ):
+                predictions[p["task_id"]].append(
+                    {
+                        "id": p["id"],
+                        "result": p["result"],
+                        "score": p["score"],
+                        "model_version": p["model_version"],
+                        "created_at": p["created_at"].isoformat(),
+                    }
+                )
+        for r in rows:
+            yield {
+                "id": r["id"],
+                "data": r["data"],
+                "meta": r["meta"],
+                "created_at": r["created_at"].isoformat(),
+                "updated_at": r["updated_at"].isoformat(),
+                "total_annotations": r["total_annotations"],
+                "cancelled_annotations": r["cancelled_annotations"],
+                "total_predictions": r["total_predictions"],
+                "annotations": annotations.get(r["id"], []),
+                "predictions": predictions.get(r["id"], []),
+                "project": project.pk,
+            }

@@ -1,5 +1,5 @@
 from annotator.api.paths import api_path
-from tasks.api import views
+from tasks.api import transfers, views
 
 urlpatterns = [
     *api_path("tasks", views.TaskListView.as_view(), "task-list"),
@@ -16,4 +16,29 @@ urlpatterns = [
     *api_path("predictions/<int:pk>", views.PredictionDetailView.as_view(), "prediction-detail"),
     *api_path("projects/<int:pk>/tasks", views.ProjectTaskListView.as_view(), "project-tasks"),
     *api_path("projects/<int:pk>/next", views.NextTaskView.as_view(), "project-next"),
+    *api_path("projects/<int:pk>/import", transfers.ProjectImportView.as_view(), "project-import"),
+    *api_path(
+        "projects/<int:pk>/imports/<int:import_id>",
+        transfers.ImportJobView.as_view(),
+        "project-import-job",
+    ),
+    *api_path("projects/<int:pk>/export", transfers.ProjectExportView.as_view(), "project-export"),
+    *api_path(
+        "projects/<int:pk>/export/formats",
+        transfers.ExportFormatsView.as_view(),
+        "project-export-formats",
+    ),
+    *api_path(
+        "projects/<int:pk>/exports", transfers.ExportJobListView.as_view(), "project-exports"
+    ),
+    *api_path(
+        "projects/<int:pk>/exports/<int:export_id>",
+        transfers.ExportJobView.as_view(),
+        "project-export-job",
+    ),
+    *api_path(
+        "projects/<int:pk>/exports/<int:export_id>/download",
+        transfers.ExportJobDownloadView.as_view(),
+        "project-export-download",
+    ),
 ]

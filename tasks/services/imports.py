@@ -109,7 +109,7 @@ TASK_COLUMNS = (
 )  # fmt: skip
 ANNOTATION_COLUMNS = (
     "task_id", "project_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
-    "lead_time", "version", "created_at", "updated_at",
+    "review_status", "lead_time", "version", "created_at", "updated_at",
 )  # fmt: skip
 PREDICTION_COLUMNS = (
     "task_id", "project_id", "result", "score", "model_version", "created_at", "updated_at",
@@ -140,7 +140,7 @@ def _write_batch(
         for a in t["annotations"]:
             annotation_rows.append((
                 task_id, project.pk, user_id, as_json(a["result"]), bool(a.get("was_cancelled", False)),
-                bool(a.get("ground_truth", False)), _number(a.get("lead_time")), 1, now, now,
+                bool(a.get("ground_truth", False)), "", _number(a.get("lead_time")), 1, now, now,
             ))  # fmt: skip
         for p in t["predictions"]:
             prediction_rows.append((

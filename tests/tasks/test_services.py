@@ -204,3 +204,25 @@ def test_empty_import_is_refused():
     with pytest.raises(ValidationError) as err:
         tasks_import(project=project, items=[], user=None)
     assert err.value.message_dict["tasks"] == ["no task found in the upload"]
+
+
+@pytest.mark.parametrize(
+    ("model", "columns"),
+    [
+        ("Task", "TASK_COLUMNS"),
+        ("Annotation", "ANNOTATION_COLUMNS"),
+        ("Prediction", "PREDICTION_COLUMNS"),
+    ],
+)
+def test_raw_import_columns_cover_every_required_field(model, columns):
+    """The COPY/executemany path bypasses the ORM: a new NOT NULL column must be added there."""
+    from tasks import models
+    from tasks.services import imports
+
+    fields = getattr(models, model)._meta.concrete_fields
+    required = {
+        f.column
+        for f in fields
+        if not f.null and not f.primary_key and f.db_default is models.models.NOT_PROVIDED
+    }
+    assert required <= set(getattr(imports, columns))
