@@ -8,7 +8,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from tasks.models import Draft, Prediction, TaskLock
+from mlserve.models import MLBackend
+from projects.models import Webhook
+from tasks.models import Draft, ExportJob, ImportJob, Prediction, TaskLock
 from tasks.services import annotation_create, tasks_import
 from tests.api_helpers import api
 from tests.factories import choice, make_project, make_user
@@ -42,6 +44,14 @@ def victim():
     prediction = Prediction.objects.create(task=task, project=project, result=[choice()])
     draft = Draft.objects.create(task=task, user=owner, result=[])
     TaskLock.objects.create(task=task, user=owner, expires_at=timezone.now())
+    import_job = ImportJob.objects.create(project=project, created_by=owner, sources=[MARKER])
+    export_job = ExportJob.objects.create(
+        project=project, export_type="JSON", status="completed", file="x.json"
+    )
+    backend = MLBackend.objects.create(project=project, url="http://ml.example.com", title=MARKER)
+    webhook = Webhook.objects.create(
+        organization=project.organization, project=project, url="http://hook.example.com"
+    )
     return {
         "project": project,
         "ids": {
@@ -52,13 +62,18 @@ def victim():
             "drafts": draft.pk,
             "organizations": project.organization_id,
             "user_id": owner.pk,
+            "import_id": import_job.pk,
+            "export_id": export_job.pk,
+            "ml": backend.pk,
+            "webhooks": webhook.pk,
         },
     }
 
 
 def _fill(route, ids):
     resource = route.split("/")[1]
-    route = route.replace("<int:user_id>", str(ids["user_id"]))
+    for name in ("user_id", "import_id", "export_id"):
+        route = route.replace(f"<int:{name}>", str(ids[name]))
     return "/" + re.sub(r"<int:pk>", str(ids.get(resource, 0)), route)
 
 
@@ -97,6 +112,8 @@ def test_outsider_reaches_nothing_on_any_route(victim):
     # Nothing changed for the victim.
     assert victim["project"].tasks.count() == 1
     assert victim["project"].annotations.count() == 1
+    assert MLBackend.objects.filter(title=MARKER).exists()
+    assert Webhook.objects.count() == 1
 
 
 def test_anonymous_gets_401_everywhere(victim):
