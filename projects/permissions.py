@@ -2,11 +2,16 @@
 
 Non-members never learn that an object exists: every lookup goes through the selectors,
 which return nothing for them, and the API answers 404. Among members, the role decides.
+The role is computed in SQL next to the object it guards (``role_annotations``), so an API
+request checks access with the same query that loads the object.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from annotator.models import User
 from projects.models import (
@@ -32,20 +37,47 @@ _ALLOWED: dict[str, set[Action]] = {
 }
 
 
-def project_role(*, user: User, project: Project) -> str | None:
-    """The user's effective role: organization owners and admins manage every project."""
+def role_allows(role: str | None, action: Action) -> bool:
+    return role is not None and action in _ALLOWED[role]
+
+
+def role_annotations(*, user: User, project_path: str = "") -> dict[str, Any]:
+    """Expressions giving the user's membership role and organization-admin flag for the
+    project at ``project_path`` ("" on Project itself, "project" on Task...)."""
+    prefix = f"{project_path}__" if project_path else ""
+    project_ref = OuterRef(f"{project_path}_id" if project_path else "pk")
+    return {
+        "access_member_role": Subquery(
+            ProjectMember.objects.filter(project=project_ref, user=user).values("role")[:1]
+        ),
+        "access_org_admin": Exists(
+            OrganizationMember.objects.filter(
+                organization=OuterRef(f"{prefix}organization_id"),
+                user=user,
+                role__in=[OrganizationRole.OWNER, OrganizationRole.ADMIN],
+            )
+        ),
+    }
+
+
+def with_role(queryset: QuerySet[Any], *, user: User, project_path: str = "") -> QuerySet[Any]:
     if not user.is_authenticated or not user.is_active:
-        return None
-    if OrganizationMember.objects.filter(
-        organization_id=project.organization_id,
-        user=user,
-        role__in=[OrganizationRole.OWNER, OrganizationRole.ADMIN],
-    ).exists():
+        return queryset.none()
+    return queryset.annotate(**role_annotations(user=user, project_path=project_path))
+
+
+def effective_role(obj: Any) -> str | None:
+    """The role read from an object loaded through ``with_role``: organization owners and
+    admins manage every project of their organization."""
+    if getattr(obj, "access_org_admin", False):
         return ProjectRole.MANAGER
-    member = ProjectMember.objects.filter(project=project, user=user).only("role").first()
-    return member.role if member else None
+    return getattr(obj, "access_member_role", None)
+
+
+def project_role(*, user: User, project: Project) -> str | None:
+    row = with_role(Project.objects.filter(pk=project.pk), user=user).first()
+    return effective_role(row) if row is not None else None
 
 
 def can(*, user: User, project: Project, action: Action) -> bool:
-    role = project_role(user=user, project=project)
-    return role is not None and action in _ALLOWED[role]
+    return role_allows(project_role(user=user, project=project), action)

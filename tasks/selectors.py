@@ -16,6 +16,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -55,12 +56,34 @@ def draft_get_for_user(*, draft_id: int, user: User) -> Draft | None:
     return Draft.objects.filter(pk=draft_id, user=user).select_related("task__project").first()
 
 
+def task_list_totals(*, tasks: QuerySet[Task]) -> dict[str, int]:
+    """Label Studio's page totals of a task list, in one query."""
+    return tasks.aggregate(
+        total=Count("id"),
+        total_annotations=Coalesce(Sum("total_annotations"), 0),
+        total_predictions=Coalesce(Sum("total_predictions"), 0),
+    )
+
+
 def tasks_with_children(queryset: QuerySet[Task]) -> QuerySet[Task]:
     """Prefetch annotations and predictions in two queries, whatever the page size."""
     return queryset.prefetch_related(
         Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
         Prefetch("predictions", queryset=Prediction.objects.order_by("id")),
     )
+
+
+def task_live_lock_count_expression(*, user: User, now: datetime) -> Coalesce:
+    """Live leases of others on the task in the outer query (OuterRef "pk")."""
+    others_locks = (
+        TaskLock.objects.filter(task=OuterRef("pk"), expires_at__gt=now)
+        .exclude(user=user)
+        .order_by()
+        .values("task")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(others_locks, output_field=IntegerField()), Value(0))
 
 
 def task_next_candidates(*, project: Project, user: User, now: datetime) -> QuerySet[Task]:
@@ -71,18 +94,10 @@ def task_next_candidates(*, project: Project, user: User, now: datetime) -> Quer
     finished annotations leave a slot of the task's overlap.
     """
     done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
-    others_locks = (
-        TaskLock.objects.filter(task=OuterRef("pk"), expires_at__gt=now)
-        .exclude(user=user)
-        .order_by()
-        .values("task")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         Task.objects.filter(project=project, is_labeled=False)
         .exclude(Exists(done_by_user))
-        .alias(live_locks=Coalesce(Subquery(others_locks, output_field=IntegerField()), Value(0)))
+        .alias(live_locks=task_live_lock_count_expression(user=user, now=now))
         .filter(overlap__gt=F("total_annotations") + F("live_locks"))
         .order_by("-priority", "id")
     )
@@ -105,6 +120,8 @@ class ExportFilter:
     only_ground_truth: bool = False
     only_accepted: bool = False
     with_predictions: bool = True
+    # Only these tasks when not empty (Label Studio's ``ids``).
+    task_ids: tuple[int, ...] = ()
 
 
 def _annotation_filter(flt: ExportFilter) -> Q:
@@ -122,6 +139,8 @@ def export_task_count(*, project: Project, flt: ExportFilter) -> int:
 
 def _tasks(project: Project, flt: ExportFilter) -> Any:
     tasks = Task.objects.filter(project=project)
+    if flt.task_ids:
+        tasks = tasks.filter(pk__in=flt.task_ids)
     wanted = _annotation_filter(flt)
     if flt.only_ground_truth or flt.only_accepted:
         tasks = tasks.filter(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
 from annotator.models import User
 from projects.models import Project
-from projects.permissions import Action, can
-from projects.selectors import project_get_for_user
+from projects.permissions import Action, effective_role, role_allows, with_role
 
 
 def request_user(request: Request) -> User:
@@ -17,11 +18,18 @@ def request_user(request: Request) -> User:
     return user
 
 
-def project_or_404(request: Request, project_id: int, action: Action = Action.VIEW) -> Project:
-    user = request_user(request)
-    project = project_get_for_user(project_id=project_id, user=user)
-    if project is None:
-        raise NotFound(f"Project {project_id} not found.")
-    if action is not Action.VIEW and not can(user=user, project=project, action=action):
+def require_role(obj: Any, action: Action, label: str) -> None:
+    """404 unless ``obj`` (loaded ``with_role``) is in one of the user's projects; 403 unless
+    their role there allows ``action``."""
+    role = effective_role(obj) if obj is not None else None
+    if role is None:
+        raise NotFound(f"{label} not found.")
+    if not role_allows(role, action):
         raise PermissionDenied(f"Your role in this project does not allow '{action}'.")
+
+
+def project_or_404(request: Request, project_id: int, action: Action = Action.VIEW) -> Project:
+    """The project with the user's access checked in the same query."""
+    project = with_role(Project.objects.filter(pk=project_id), user=request_user(request)).first()
+    require_role(project, action, f"Project {project_id}")
     return project

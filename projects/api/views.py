@@ -116,7 +116,8 @@ class ConfigValidateView(APIView):
             project_or_404(request, pk)
         data = valid_input(ConfigValidateIn, request.data)
         config = label_config_check(label_config=data["label_config"])
-        return Response(config.to_dict())
+        # Label Studio's SDK reads the checked config back as ``label_config`` (required there).
+        return Response({"label_config": data["label_config"], **config.to_dict()})
 
 
 class ProjectConfigValidateView(ConfigValidateView):

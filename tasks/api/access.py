@@ -1,34 +1,21 @@
-"""Object lookups for the tasks API: 404 unless the user belongs to the object's project."""
+"""Object lookups for the tasks API: 404 unless the user belongs to the object's project,
+403 unless their role allows the action; one query loads the object and checks both."""
 
 from __future__ import annotations
 
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
-from projects.api.access import request_user
-from projects.models import Project
-from projects.permissions import Action, can
+from projects.api.access import request_user, require_role
+from projects.permissions import Action, with_role
 from tasks.models import Annotation, Draft, Prediction, Task
-from tasks.selectors import (
-    annotation_get_for_user,
-    draft_get_for_user,
-    prediction_get_for_user,
-    task_get_for_user,
-)
-
-
-def _require(request: Request, project: Project, action: Action) -> None:
-    if action is not Action.VIEW and not can(
-        user=request_user(request), project=project, action=action
-    ):
-        raise PermissionDenied(f"Your role in this project does not allow '{action}'.")
+from tasks.selectors import draft_get_for_user
 
 
 def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) -> Task:
-    task = task_get_for_user(task_id=task_id, user=request_user(request))
-    if task is None:
-        raise NotFound(f"Task {task_id} not found.")
-    _require(request, task.project, action)
+    queryset = Task.objects.select_related("project").filter(pk=task_id)
+    task = with_role(queryset, user=request_user(request), project_path="project").first()
+    require_role(task, action, f"Task {task_id}")
     return task
 
 
@@ -36,23 +23,25 @@ def annotation_or_404(
     request: Request, annotation_id: int, action: Action = Action.VIEW
 ) -> Annotation:
     user = request_user(request)
-    annotation = annotation_get_for_user(annotation_id=annotation_id, user=user)
-    if annotation is None:
-        raise NotFound(f"Annotation {annotation_id} not found.")
+    queryset = Annotation.objects.select_related("task__project").filter(pk=annotation_id)
+    annotation = with_role(queryset, user=user, project_path="project").first()
     # Authors change their own work; changing someone else's takes a reviewer.
-    if action is Action.ANNOTATE and annotation.completed_by_id != user.pk:
+    if (
+        action is Action.ANNOTATE
+        and annotation is not None
+        and annotation.completed_by_id != user.pk
+    ):
         action = Action.REVIEW
-    _require(request, annotation.task.project, action)
+    require_role(annotation, action, f"Annotation {annotation_id}")
     return annotation
 
 
 def prediction_or_404(
     request: Request, prediction_id: int, action: Action = Action.VIEW
 ) -> Prediction:
-    prediction = prediction_get_for_user(prediction_id=prediction_id, user=request_user(request))
-    if prediction is None:
-        raise NotFound(f"Prediction {prediction_id} not found.")
-    _require(request, prediction.task.project, action)
+    queryset = Prediction.objects.select_related("task__project").filter(pk=prediction_id)
+    prediction = with_role(queryset, user=request_user(request), project_path="project").first()
+    require_role(prediction, action, f"Prediction {prediction_id}")
     return prediction
 
 

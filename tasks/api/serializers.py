@@ -101,6 +101,9 @@ class TaskListQuery(serializers.Serializer):
     project = serializers.IntegerField(required=False)
     is_labeled = serializers.BooleanField(required=False, allow_null=True, default=None)
     has_predictions = serializers.BooleanField(required=False, allow_null=True, default=None)
+    only_annotated = serializers.BooleanField(
+        required=False, default=False, help_text="tasks with at least one annotation (even skipped)"
+    )
     after = serializers.IntegerField(
         required=False, min_value=0, help_text="keyset cursor: tasks with id > after"
     )

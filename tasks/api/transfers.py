@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -17,15 +17,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.api.inputs import valid_input
+from annotator.api.inputs import valid_input, valid_inputs
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
+from tasks.api.serializers import PredictionIn
 from tasks.exporters import FORMATS, ExportError, formats_for
 from tasks.importers import ImportFormatError
 from tasks.jobs import export_run, import_run
 from tasks.models import ExportJob, ImportJob, JobStatus
 from tasks.selectors import ExportFilter
+from tasks.services import predictions_create_many
 from tasks.services.transfers import (
     Upload,
     export_open,
@@ -130,11 +132,33 @@ class ProjectImportView(APIView):
             "task_count": job.task_count,
             "annotation_count": job.annotation_count,
             "prediction_count": job.prediction_count,
+            # Label Studio sends ``prediction_count``; its SDK's response model reads this name.
+            "predictions_count": job.prediction_count,
             "duration": round(time.perf_counter() - started, 3),
         }
         if query["return_task_ids"]:
             body["task_ids"] = task_ids
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PredictionImportOut(serializers.Serializer):
+    created = serializers.IntegerField()
+
+
+class ProjectPredictionImportView(APIView):
+    @extend_schema(
+        request=PredictionIn(many=True),
+        responses={201: PredictionImportOut, **ERRORS},
+        description="Label Studio's bulk prediction import: a list of "
+        "`{task, result, score?, model_version?}` of this project's tasks, all or nothing.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk, Action.MANAGE)
+        if not isinstance(request.data, list):
+            raise ValidationError({"predictions": ["send a JSON list of predictions"]})
+        items = valid_inputs(PredictionIn, request.data)
+        created = predictions_create_many(project=project, items=items) if items else []
+        return Response({"created": len(created)}, status=status.HTTP_201_CREATED)
 
 
 def _errors_by_field(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -161,7 +185,12 @@ class ImportJobView(APIView):
 
 # --- export -----------------------------------------------------------------------------------
 class ExportQuery(serializers.Serializer):
-    exportType = serializers.ChoiceField(choices=sorted(FORMATS), default="JSON")
+    """Label Studio's export options. The format is ``exportType`` (its UI and docs) or
+    ``export_type`` (its SDK); tasks are all, or ``ids`` (its SDK) / ``ids[]`` (its docs)."""
+
+    exportType = serializers.ChoiceField(choices=sorted(FORMATS), required=False)
+    export_type = serializers.ChoiceField(choices=sorted(FORMATS), default="JSON")
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     download_all_tasks = serializers.BooleanField(required=False, default=False)
     only_annotated = serializers.BooleanField(required=False, allow_null=True, default=None)
     only_ground_truth = serializers.BooleanField(required=False, default=False)
@@ -173,15 +202,19 @@ class ExportQuery(serializers.Serializer):
         only_annotated = (
             d["only_annotated"] if d["only_annotated"] is not None else not d["download_all_tasks"]
         )
-        return d["exportType"], ExportFilter(
+        return d.get("exportType") or d["export_type"], ExportFilter(
             only_annotated=only_annotated,
             only_ground_truth=d["only_ground_truth"],
             only_accepted=d["only_accepted"],
             with_predictions=d["with_predictions"],
+            task_ids=tuple(sorted(set(d.get("ids", ())))),
         )
 
 
 def _export_query(data: Any) -> tuple[str, ExportFilter]:
+    if isinstance(data, QueryDict) and "ids[]" in data:
+        data = data.copy()
+        data.setlist("ids", [*data.getlist("ids"), *data.getlist("ids[]")])
     query = ExportQuery(data=data)
     query.is_valid(raise_exception=True)
     return query.to_filter()

@@ -18,6 +18,11 @@ urlpatterns = [
     *api_path("projects/<int:pk>/next", views.NextTaskView.as_view(), "project-next"),
     *api_path("projects/<int:pk>/import", transfers.ProjectImportView.as_view(), "project-import"),
     *api_path(
+        "projects/<int:pk>/import/predictions",
+        transfers.ProjectPredictionImportView.as_view(),
+        "project-import-predictions",
+    ),
+    *api_path(
         "projects/<int:pk>/imports/<int:import_id>",
         transfers.ImportJobView.as_view(),
         "project-import-job",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,12 +18,13 @@ from tasks import services
 from tasks.api import serializers as s
 from tasks.api.access import annotation_or_404, draft_or_404, prediction_or_404, task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
-from tasks.selectors import task_list_for_user, tasks_with_children
+from tasks.selectors import task_list_for_user, task_list_totals, tasks_with_children
 
 
 # --- tasks ----------------------------------------------------------------------------------
 def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
-    """Label Studio's ``{"tasks": [...], "total": N}`` page. ``after=<id>`` pages by keyset
+    """Label Studio's ``{"tasks": [...], "total": N, "total_annotations": N,
+    "total_predictions": N}`` page. ``after=<id>`` pages by keyset
     (constant time at any depth, no total); ``next`` always carries that cursor."""
     query = valid_input(s.TaskListQuery, request.query_params)
     if query["is_labeled"] is not None:
@@ -32,6 +33,8 @@ def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
         tasks = tasks.filter(total_predictions__gt=0)
     elif query["has_predictions"] is False:
         tasks = tasks.filter(total_predictions=0)
+    if query["only_annotated"]:
+        tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))
     size = query["page_size"]
     tasks = tasks.order_by("id")
     if query["fields"] == "all":
@@ -40,7 +43,7 @@ def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
     if "after" in query:
         rows = list(tasks.filter(pk__gt=query["after"])[:size])
     else:
-        body["total"] = tasks.count()
+        body.update(task_list_totals(tasks=tasks))
         start = (query.get("page", 1) - 1) * size
         rows = list(tasks[start : start + size])
     out = s.TaskFullOut if query["fields"] == "all" else s.TaskOut

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 
 from projects.labelconfig import LabelConfig, ResultError
 from projects.models import Project
@@ -82,14 +83,14 @@ def task_counters_refresh(*, task_ids: Iterable[int]) -> None:
         )
         return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
-    tasks = Task.objects.filter(pk__in=ids)
-    tasks.update(
-        total_annotations=count(Annotation, was_cancelled=False),
+    done = count(Annotation, was_cancelled=False)
+    Task.objects.filter(pk__in=ids).update(
+        total_annotations=done,
         cancelled_annotations=count(Annotation, was_cancelled=True),
         total_predictions=count(Prediction),
-    )
-    tasks.update(
-        is_labeled=Case(When(total_annotations__gte=F("overlap"), then=True), default=False)
+        # SET expressions read the old row, so is_labeled recounts rather than reading
+        # the total_annotations being written.
+        is_labeled=Case(When(GreaterThanOrEqual(done, F("overlap")), then=True), default=False),
     )
 
 

@@ -12,7 +12,11 @@ from annotator.models import User
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Task, TaskLock
-from tasks.selectors import task_live_lock_count, task_next_candidates
+from tasks.selectors import (
+    task_live_lock_count,
+    task_live_lock_count_expression,
+    task_next_candidates,
+)
 
 # --- next task and leases -------------------------------------------------------------------
 NEXT_TASK_CANDIDATES = 20
@@ -39,18 +43,27 @@ def task_next_take(*, project: Project, user: User) -> Task | None:
     if held is not None and not held.task.is_labeled:
         TaskLock.objects.filter(pk=held.pk).update(expires_at=expires)
         return held.task
-    TaskLock.objects.filter(user=user, expires_at__lte=now).delete()
     candidates = task_next_candidates(project=project, user=user, now=now)
     for task_id in candidates.values_list("pk", flat=True)[:NEXT_TASK_CANDIDATES]:
-        task = Task.objects.select_for_update(skip_locked=True).filter(pk=task_id).first()
+        # Row lock first, then the lease count in the same statement: it runs after any
+        # concurrent hand-out of this task has committed its lease.
+        task = (
+            Task.objects.select_for_update(skip_locked=True, of=("self",))
+            .annotate(others_leases=task_live_lock_count_expression(user=user, now=now))
+            .filter(pk=task_id)
+            .first()
+        )
         if task is None:  # another request is handing this task out right now
             continue
-        taken = task.total_annotations + task_live_lock_count(
-            task_id=task.pk, now=now, exclude_user=user
-        )
-        if task.is_labeled or taken >= task.overlap:
+        if task.is_labeled or task.total_annotations + task.others_leases >= task.overlap:
             continue
-        TaskLock.objects.update_or_create(task=task, user=user, defaults={"expires_at": expires})
+        # Expired leases of this user are overwritten here (one row per task and user).
+        TaskLock.objects.bulk_create(
+            [TaskLock(task=task, user=user, expires_at=expires)],
+            update_conflicts=True,
+            unique_fields=["task", "user"],
+            update_fields=["expires_at"],
+        )
         project_broadcast(
             project_id=project.pk,
             event={
