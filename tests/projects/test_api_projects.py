@@ -75,6 +75,7 @@ def test_validate_endpoint_returns_schema_or_issues():
     ok = api(user).post("/api/projects/validate", {"label_config": NER_CONFIG}, format="json")
     assert ok.status_code == 200
     assert {c["name"] for c in ok.json()["controls"]} == {"label", "intent"}
+    assert ok.json()["label_config"] == NER_CONFIG
     bad = api(user).post(
         "/api/projects/validate/", {"label_config": "<View><Text/>"}, format="json"
     )
@@ -133,3 +134,41 @@ def test_schema_and_docs_are_served():
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn." not in docs.content
+
+
+def test_schema_and_docs_answer_without_the_slash():
+    client = api(make_user())
+    assert client.get("/api/schema?format=json").status_code == 200
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_version_says_community_so_label_studio_clients_export_synchronously():
+    body = api(make_user()).get("/api/version").json()
+    assert body["edition"] == "Community"
+    assert body["release"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete", "options"])
+def test_unknown_api_path_is_a_json_404_for_every_method(method):
+    response = getattr(api(make_user()), method)("/api/workspaces/")
+    assert response.status_code == 404
+    assert response.json() == {"status_code": 404, "detail": "No API endpoint at /api/workspaces/."}
+
+
+def test_unknown_api_path_asks_anonymous_callers_to_authenticate():
+    response = api().get("/api/projects/counts")
+    assert response.status_code == 401
+    assert response.json()["status_code"] == 401
+
+
+def test_openapi_schema_validates_without_warnings():
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
+    schema = json.loads(out.getvalue())
+    assert schema["openapi"].startswith("3.")
+    for path in ("/api/projects/{id}/import/", "/api/projects/{id}/export/", "/api/tasks/{id}/annotations/"):
+        assert path in schema["paths"]
