@@ -22,17 +22,14 @@ import secrets
 import shutil
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,7 +71,12 @@ class Server:
 
     def manage(self, *args: str) -> str:
         out = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout
 
@@ -159,7 +161,9 @@ class RssSampler:
 def _pg_exec(*statements: str) -> None:
     import psycopg
 
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
         for sql in statements:
             conn.execute(sql)
 
@@ -172,7 +176,9 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.headers = {"Authorization": f"Token {token}"} if token else {}
 
-    def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None
+    ) -> tuple[int, bytes]:
         headers = dict(self.headers)
         data = raw
         if body is not None:
@@ -201,7 +207,10 @@ class Client:
 # --- workload -----------------------------------------------------------------------------------
 def workload(n: int) -> list[dict[str, Any]]:
     base = generate_utterances(500, seed=7)
-    return [{"text": base[i % 500].text, "context": base[i % 500].context, "lang": base[i % 500].lang} for i in range(n)]
+    return [
+        {"text": base[i % 500].text, "context": base[i % 500].context, "lang": base[i % 500].lang}
+        for i in range(n)
+    ]
 
 
 def _setup_users(server: Server, annotators: int) -> tuple[str, list[str]]:
@@ -216,7 +225,9 @@ def _setup_users(server: Server, annotators: int) -> tuple[str, list[str]]:
 
 
 def _create_project(client: Client, title: str) -> int:
-    status, body = client.request("POST", "/api/projects", {"title": title, "label_config": intent_entity_config()})
+    status, body = client.request(
+        "POST", "/api/projects", {"title": title, "label_config": intent_entity_config()}
+    )
     assert status == 201, body
     return int(json.loads(body)["id"])
 
@@ -249,7 +260,9 @@ def import_floor(server: Server, n: int) -> float:
     if server.db == "postgresql":
         import psycopg
 
-        with psycopg.connect(server.env["DATABASE_URL"].replace("postgres://", "postgresql://")) as conn:
+        with psycopg.connect(
+            server.env["DATABASE_URL"].replace("postgres://", "postgresql://")
+        ) as conn:
             conn.execute("CREATE TEMP TABLE floor (id bigserial primary key, data jsonb)")
             start = time.perf_counter()
             with conn.cursor().copy("COPY floor (data) FROM STDIN") as copy:
@@ -280,12 +293,16 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
 
 
-def bench_annotate(server: Server, manager: Client, project: int, tokens: list[str], cycles: int) -> dict[str, Any]:
+def bench_annotate(
+    server: Server, manager: Client, project: int, tokens: list[str], cycles: int
+) -> dict[str, Any]:
     """Each annotator loops next-task -> submit; nobody may receive a task twice or a task
     someone else holds."""
     for token in tokens:
         me = json.loads(Client(server.port, token).get("/api/current-user")[1])
-        status, body = manager.request("POST", f"/api/projects/{project}/members", {"user": me["id"], "role": "annotator"})
+        status, body = manager.request(
+            "POST", f"/api/projects/{project}/members", {"user": me["id"], "role": "annotator"}
+        )
         assert status == 201, body
     next_lat: list[float] = []
     submit_lat: list[float] = []
@@ -303,8 +320,18 @@ def bench_annotate(server: Server, manager: Client, project: int, tokens: list[s
                 errors.append(f"next {status} {body[:200]!r}")
                 return
             task = json.loads(body)
-            result = [{"id": "i1", "from_name": "intent", "to_name": "text", "type": "choices", "value": {"choices": ["track_order"]}}]
-            status, body = client.request("POST", f"/api/tasks/{task['id']}/annotations", {"result": result, "lead_time": 3.0})
+            result = [
+                {
+                    "id": "i1",
+                    "from_name": "intent",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": ["track_order"]},
+                }
+            ]
+            status, body = client.request(
+                "POST", f"/api/tasks/{task['id']}/annotations", {"result": result, "lead_time": 3.0}
+            )
             t2 = time.perf_counter()
             if status != 201:
                 errors.append(f"submit {status} {body[:200]!r}")
@@ -356,7 +383,9 @@ def health_latency(server: Server, concurrency: int, cycles: int) -> dict[str, f
     return _percentiles(samples)
 
 
-def bench_export(server: Server, client: Client, project: int, export_type: str, tasks: int) -> dict[str, Any]:
+def bench_export(
+    server: Server, client: Client, project: int, export_type: str, tasks: int
+) -> dict[str, Any]:
     path = f"/api/projects/{project}/export?exportType={export_type}&download_all_tasks=true"
     with RssSampler(server) as rss:
         start = time.perf_counter()
@@ -381,11 +410,12 @@ def export_floor(server: Server) -> float:
     if server.db == "postgresql":
         import psycopg
 
-        with psycopg.connect(server.env["DATABASE_URL"].replace("postgres://", "postgresql://")) as conn:
-            with conn.cursor(name="floor") as cur:
-                cur.execute("SELECT id, data::text FROM tasks_task ORDER BY id")
-                for _ in cur:
-                    pass
+        with psycopg.connect(
+            server.env["DATABASE_URL"].replace("postgres://", "postgresql://")
+        ) as conn, conn.cursor(name="floor") as cur:
+            cur.execute("SELECT id, data::text FROM tasks_task ORDER BY id")
+            for _ in cur:
+                pass
     else:
         conn = sqlite3.connect(server.data_dir / "db.sqlite3")
         for _ in conn.execute("SELECT id, data FROM tasks_task ORDER BY id"):
@@ -394,13 +424,20 @@ def export_floor(server: Server) -> float:
     return time.perf_counter() - start
 
 
-def run(db: str, sizes: list[int], annotators: list[int], cycles: int, workers: int) -> dict[str, Any]:
+def run(
+    db: str, sizes: list[int], annotators: list[int], cycles: int, workers: int
+) -> dict[str, Any]:
     server = Server(db, workers)
     try:
         server.start()
         manager_token, annotator_tokens = _setup_users(server, max(annotators))
         manager = Client(server.port, manager_token)
-        result: dict[str, Any] = {"server": {"workers": workers}, "import": [], "annotate": [], "export": []}
+        result: dict[str, Any] = {
+            "server": {"workers": workers},
+            "import": [],
+            "annotate": [],
+            "export": [],
+        }
         project = 0
         for n in sizes:
             figures = bench_import(server, manager, n)
@@ -408,7 +445,9 @@ def run(db: str, sizes: list[int], annotators: list[int], cycles: int, workers: 
             result["import"].append(figures)
         biggest = max(sizes)
         for k in annotators:
-            result["annotate"].append(bench_annotate(server, manager, project, annotator_tokens[:k], cycles))
+            result["annotate"].append(
+                bench_annotate(server, manager, project, annotator_tokens[:k], cycles)
+            )
         for export_type in ("JSON", "CONLL2003"):
             result["export"].append(bench_export(server, manager, project, export_type, biggest))
         result["server"]["rss_end_mb"] = round(server.rss_mb(), 1)
@@ -418,13 +457,23 @@ def run(db: str, sizes: list[int], annotators: list[int], cycles: int, workers: 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--sizes", default="10000,100000", help="import sizes; the last one is annotated and exported")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+    )
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000",
+        help="import sizes; the last one is annotated and exported",
+    )
     parser.add_argument("--annotators", default="1,8")
     parser.add_argument("--cycles", type=int, default=100, help="next+submit cycles per annotator")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--quick", action="store_true", help="smoke run: small sizes and few cycles")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: small sizes and few cycles"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     cycles = args.cycles
@@ -435,7 +484,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "params": {"sizes": sizes, "annotators": args.annotators, "cycles": cycles},
     }
     for db in args.db.split(","):
-        report[db] = run(db, sizes, [int(a) for a in args.annotators.split(",")], cycles, args.workers)
+        report[db] = run(
+            db, sizes, [int(a) for a in args.annotators.split(",")], cycles, args.workers
+        )
     print(json.dumps(report, indent=2))
     return report
 

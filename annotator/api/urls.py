@@ -1,12 +1,13 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotator.api import views
 from annotator.api.paths import api_path
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *api_path("schema", SpectacularAPIView.as_view(), "api-schema"),
+    *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
+    *api_path("version", views.VersionView.as_view(), "version"),
     *api_path("current-user", views.CurrentUserView.as_view(), "current-user"),
     *api_path("current-user/whoami", views.CurrentUserView.as_view(), "current-user-whoami"),
     *api_path("current-user/token", views.CurrentUserTokenView.as_view(), "current-user-token"),
@@ -18,4 +19,6 @@ urlpatterns = [
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
     path("", include("mlserve.api.urls")),
+    # Last: anything else under /api/ is a JSON 404.
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="api-not-found"),
 ]

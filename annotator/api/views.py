@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,3 +42,29 @@ class CurrentUserResetTokenView(APIView):
     def post(self, request: Request) -> Response:
         user: User = request_user(request)
         return Response({"token": api_token_rotate(user=user)})
+
+
+class VersionOut(serializers.Serializer):
+    release = serializers.CharField()
+    edition = serializers.CharField()
+
+
+class VersionView(APIView):
+    """Label Studio's ``GET /api/version``. Its SDK reads ``edition``: "Community" makes
+    ``exports.as_json()`` and friends use the synchronous ``/export`` we serve."""
+
+    @extend_schema(responses={200: VersionOut})
+    def get(self, request: Request) -> Response:
+        return Response(
+            {"release": settings.SPECTACULAR_SETTINGS["VERSION"], "edition": "Community"}
+        )
+
+
+@extend_schema(exclude=True)
+class NotFoundView(APIView):
+    """Every other path under /api/: a JSON 404 in the API's error shape, whatever the method,
+    so clients calling a Label Studio endpoint we lack read an API error, not an HTML page."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authenticates: anonymous callers get 401
+        raise NotFound(f"No API endpoint at {request.path}.")

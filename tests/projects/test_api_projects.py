@@ -167,8 +167,14 @@ def test_openapi_schema_validates_without_warnings():
     from django.core.management import call_command
 
     out = io.StringIO()
-    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out
+    )
     schema = json.loads(out.getvalue())
     assert schema["openapi"].startswith("3.")
-    for path in ("/api/projects/{id}/import/", "/api/projects/{id}/export/", "/api/tasks/{id}/annotations/"):
+    for path in (
+        "/api/projects/{id}/import/",
+        "/api/projects/{id}/export/",
+        "/api/tasks/{id}/annotations/",
+    ):
         assert path in schema["paths"]

@@ -225,3 +225,16 @@ def test_annotator_cannot_export(text_project):
         api(annotator).get(f"/api/projects/{text_project.pk}/export?exportType=JSON").status_code
         == 403
     )
+
+
+def test_export_type_is_also_read_under_the_sdk_name(text_project):
+    rows = list(csv.DictReader(io.StringIO(_export(text_project, export_type="CSV").decode())))
+    assert [r["text"] for r in rows] == ["Hello Alice from Paris", "Bob is here"]
+
+
+def test_export_of_chosen_task_ids(text_project):
+    first, _, third = text_project.tasks.order_by("id").values_list("id", flat=True)
+    sdk_form = _export(text_project, download_all_tasks="true", ids=f"{first}&ids={third}")
+    docs_form = _export(text_project, download_all_tasks="true", **{"ids[]": third})
+    assert [t["id"] for t in json.loads(sdk_form)] == [first, third]
+    assert [t["id"] for t in json.loads(docs_form)] == [third]

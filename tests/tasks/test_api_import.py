@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tasks.models import ImportJob, Task
+from tasks.services import tasks_import
 from tests.api_helpers import api
 from tests.factories import add_member, choice, make_project, make_user, span
 
@@ -64,8 +65,9 @@ def test_return_task_ids(project):
         ("tasks.tsv", b"text\textra\none\t1\ntwo\t2\n"),
         ("tasks.txt", b"one\ntwo\n"),
         ("tasks.json", b'[{"text": "one"}, {"text": "two"}]'),
-        ("tasks.json.gz", gzip.compress(b'[{"text": "one"}, {"text": "two"}]')),
+        ("tasks.json.gz", gzip.compress(b'[{"text": "one"}, {"text": "two"}]', mtime=0)),
     ],
+    ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_each_file_format(project, name, content):
     response = _import(
@@ -269,3 +271,37 @@ def test_import_job_of_another_project_is_404(project):
         api(project.created_by).get(f"/api/projects/{project.pk}/imports/{job_id}").status_code
         == 404
     )
+
+
+def test_import_predictions_for_tasks_of_the_project(project):
+    summary = tasks_import(project=project, user=project.created_by, items=[{"text": "Hello"}])
+    response = api(project.created_by).post(
+        f"/api/projects/{project.pk}/import/predictions",
+        [{"task": summary.task_ids[0], "result": [choice()], "score": 0.5}],
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json() == {"created": 1}
+    assert Task.objects.get(pk=summary.task_ids[0]).total_predictions == 1
+
+
+def test_import_predictions_rejects_a_task_of_another_project(project):
+    other = make_project(owner=project.created_by)
+    summary = tasks_import(project=other, user=project.created_by, items=[{"text": "Hello"}])
+    response = api(project.created_by).post(
+        f"/api/projects/{project.pk}/import/predictions",
+        [{"task": summary.task_ids[0], "result": [choice()]}],
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "is not in project" in response.json()["validation_errors"]["predictions"][0]
+    assert Task.objects.get(pk=summary.task_ids[0]).total_predictions == 0
+
+
+def test_import_predictions_needs_the_manage_role(project):
+    annotator = make_user()
+    add_member(project, annotator)
+    response = api(annotator).post(
+        f"/api/projects/{project.pk}/import/predictions", [], format="json"
+    )
+    assert response.status_code == 403
