@@ -33,7 +33,7 @@ run: migrate
 	$(PY) -m uvicorn annotator.asgi:application --host $(HOST) --port $(PORT) --http annotator.serve:NoDelayH11Protocol
 
 test: venv-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .
