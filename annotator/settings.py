@@ -124,13 +124,21 @@ def _database() -> dict[str, Any]:
             },
             "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
-    config = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    config = dj_database_url.parse(DATABASE_URL)
     if config["ENGINE"] not in {
         "django.db.backends.postgresql",
         "django.db.backends.sqlite3",
     }:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL or SQLite")
-    config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI a request's sync code may run on any thread, so persistent per-thread
+        # connections (CONN_MAX_AGE) leak; a psycopg pool per process reuses them instead.
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 1, minimum=0),
+            "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
+        }
     return config
 
 

@@ -185,9 +185,17 @@ class Client:
             data = json.dumps(body).encode()
         if data is not None:
             headers["Content-Type"] = "application/json"
-        self.conn.request(method, path, body=data, headers=headers)
-        response = self.conn.getresponse()
-        return response.status, response.read()
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                # The server closed an idle keep-alive connection: reconnect once.
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def get(self, path: str) -> tuple[int, bytes]:
         return self.request("GET", path)
@@ -410,9 +418,12 @@ def export_floor(server: Server) -> float:
     if server.db == "postgresql":
         import psycopg
 
-        with psycopg.connect(
-            server.env["DATABASE_URL"].replace("postgres://", "postgresql://")
-        ) as conn, conn.cursor(name="floor") as cur:
+        with (
+            psycopg.connect(
+                server.env["DATABASE_URL"].replace("postgres://", "postgresql://")
+            ) as conn,
+            conn.cursor(name="floor") as cur,
+        ):
             cur.execute("SELECT id, data::text FROM tasks_task ORDER BY id")
             for _ in cur:
                 pass

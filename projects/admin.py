@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 
-from projects.models import Organization, OrganizationMember, Project, ProjectMember
+from projects.models import Organization, OrganizationMember, Project, ProjectMember, Webhook
 from projects.services import label_config_check
 
 
@@ -61,3 +61,27 @@ class ProjectMemberAdmin(admin.ModelAdmin):
     list_filter = ("role", "level", "project")
     search_fields = ("user__username", "project__title")
     autocomplete_fields = ("user", "project")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "url",
+        "organization",
+        "project",
+        "is_active",
+        "send_for_all_actions",
+        "created_at",
+    )
+    list_filter = ("is_active", "organization")
+    list_select_related = ("organization", "project")
+    search_fields = ("url",)
+
+
+@admin.register(OrganizationMember)
+class OrganizationMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization", "role", "created_at")
+    list_filter = ("role", "organization")
+    search_fields = ("user__username", "organization__title")
+    autocomplete_fields = ("user", "organization")

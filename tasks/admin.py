@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tasks.models import Annotation, Draft, Prediction, Task, TaskLock
+from tasks.models import Annotation, Draft, ExportJob, ImportJob, Prediction, Task, TaskLock
 
 
 @admin.register(Task)
@@ -70,3 +70,36 @@ class TaskLockAdmin(admin.ModelAdmin):
     list_display = ("task", "user", "expires_at", "created_at")
     list_select_related = ("user", "task")
     raw_id_fields = ("task",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "project",
+        "status",
+        "task_count",
+        "rows_done",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "project")
+    list_select_related = ("project", "created_by")
+    readonly_fields = ("errors", "files", "sources")
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "project",
+        "export_type",
+        "status",
+        "task_count",
+        "size",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "export_type", "project")
+    list_select_related = ("project",)

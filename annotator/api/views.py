@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,8 +32,6 @@ class CurrentUserTokenView(APIView):
 
     @extend_schema(responses={200: TokenOut})
     def get(self, request: Request) -> Response:
-        from rest_framework.authtoken.models import Token
-
         token, _ = Token.objects.get_or_create(user=request_user(request))
         return Response({"token": token.key})
 
