@@ -202,6 +202,7 @@ class Client:
 
     def stream(self, path: str) -> int:
         """GET and discard the body as it arrives; returns the byte count."""
+        self.conn.close()  # a fresh connection: the previous one may have idled out
         self.conn.request("GET", path, headers=self.headers)
         response = self.conn.getresponse()
         if response.status != 200:

@@ -31,8 +31,14 @@ class Task(models.Model):
 
     class Meta:
         indexes = [
-            # next-task: unfinished tasks of a project, highest priority first, then import order.
-            models.Index(fields=["project", "is_labeled", "-priority", "id"], name="task_next_idx"),
+            # next-task: unfinished tasks of a project, highest priority first, then import
+            # order. Partial, so the planner walks it in ORDER BY order and stops at LIMIT
+            # (with is_labeled as a key column SQLite sorted every task of the project).
+            models.Index(
+                fields=["project", "-priority", "id"],
+                condition=models.Q(is_labeled=False),
+                name="task_next_idx",
+            ),
             models.Index(fields=["project", "id"], name="task_project_id_idx"),
         ]
         constraints = [

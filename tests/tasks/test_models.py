@@ -53,15 +53,16 @@ def test_one_lock_per_user_and_task(task):
     _fails(model=TaskLock, task=task, user=user, expires_at=timezone.now())
 
 
-def test_next_task_query_uses_the_next_task_index(task):
+def test_next_task_query_walks_the_next_task_index_without_sorting(task):
+    """The real next-task query: index order is the ORDER BY, so LIMIT stops early at any
+    project size (no sort of every task of the project)."""
     from django.db import connection
+    from django.utils import timezone
 
-    sql, params = (
-        Task.objects.filter(project=task.project, is_labeled=False)
-        .order_by("-priority", "id")
-        .values("id")[:1]
-        .query.sql_with_params()
-    )
+    from tasks.selectors import task_next_candidates
+
+    query = task_next_candidates(project=task.project, user=task.project.created_by, now=timezone.now())
+    sql, params = query.values_list("pk", flat=True)[:20].query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET enable_seqscan = off")
@@ -70,3 +71,4 @@ def test_next_task_query_uses_the_next_task_index(task):
             cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "task_next_idx" in plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan
