@@ -58,3 +58,14 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
             return
         marks = ", ".join("?" for _ in columns)
         cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)  # noqa: S608
+
+
+def table_statistics_refresh() -> None:
+    """ANALYZE the tables imports fill (PostgreSQL; SQLite plans these queries without)."""
+    if connection.vendor != "postgresql":
+        return
+    from tasks.models import Annotation, Prediction, Task
+
+    tables = ", ".join(f'"{m._meta.db_table}"' for m in (Task, Annotation, Prediction))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

@@ -20,10 +20,14 @@ from projects.labelconfig import LabelConfig
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
-from tasks.services.bulk import as_json, insert_rows, reserve_ids
+from tasks.services.bulk import as_json, insert_rows, reserve_ids, table_statistics_refresh
 from tasks.services.common import MAX_REPORTED_ERRORS, result_check, task_overlap_for
 
 IMPORT_BATCH = 2000
+# PostgreSQL plans from table statistics that autovacuum refreshes only later: right after a
+# bulk load they claim a few rows, and exports or task lists of the new project sort every
+# row of it per page. Refresh them after large imports.
+ANALYZE_AFTER_ROWS = 5000
 
 
 class ImportRowsError(ValidationError):
@@ -226,6 +230,8 @@ def tasks_import(
         raise ValidationError({"tasks": ["no task found in the upload"]}, code="empty")
     if progress is not None:
         progress(handled)
+    if summary.task_count >= ANALYZE_AFTER_ROWS:
+        transaction.on_commit(table_statistics_refresh)
     project_broadcast(
         project_id=project.pk, event={"type": "tasks.imported", "count": summary.task_count}
     )
