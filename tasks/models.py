@@ -13,7 +13,10 @@ class Task(models.Model):
     tasks.services keeps them in step inside the transaction that changes annotations.
     """
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    # db_index=False here and below: a composite index starting with the column covers it.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     data = models.JSONField()
     meta = models.JSONField(default=dict, blank=True)
     priority = models.FloatField(
@@ -50,15 +53,20 @@ class Task(models.Model):
 
 
 class Annotation(models.Model):
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     # Denormalised from task so project-wide queries (export, agreement) need no join.
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="annotations",
+        db_index=False,
     )
     result = models.JSONField(default=list, blank=True)
     was_cancelled = models.BooleanField(default=False, help_text="Skipped by the annotator.")
@@ -138,8 +146,12 @@ class Draft(models.Model):
 
 
 class Prediction(models.Model):
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predictions")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="predictions")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
     result = models.JSONField(default=list, blank=True)
     score = models.FloatField(null=True, blank=True)
     model_version = models.CharField(max_length=200, blank=True)

@@ -61,7 +61,9 @@ def test_next_task_query_walks_the_next_task_index_without_sorting(task):
 
     from tasks.selectors import task_next_candidates
 
-    query = task_next_candidates(project=task.project, user=task.project.created_by, now=timezone.now())
+    query = task_next_candidates(
+        project=task.project, user=task.project.created_by, now=timezone.now()
+    )
     sql, params = query.values_list("pk", flat=True)[:20].query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
