@@ -10,7 +10,7 @@ columns by JSON_MIN/CSV/TSV, and skipped by CONLL2003, SPACY, HF_JSONL, COCO, YO
 usable annotation with an empty result is exported as a negative example (all "O", no boxes).
 """
 
-from .base import ExportError, ExportOptions, pick_annotation
+from .base import ExportError, ExportOptions, RawJSON, pick_annotation
 from .registry import FORMATS, ExportFormat, export_stream, formats_for
 from .spans import read_conll
 
@@ -19,6 +19,7 @@ __all__ = [
     "ExportError",
     "ExportFormat",
     "ExportOptions",
+    "RawJSON",
     "export_stream",
     "formats_for",
     "pick_annotation",

@@ -100,3 +100,10 @@ def coalesce(pieces: Iterable[bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]
             buffered = 0
     if buffer:
         yield b"".join(buffer)
+
+
+class RawJSON(str):
+    """JSON text of a value, read as text from the database: the JSON exporter writes it
+    verbatim instead of parsing and re-encoding every task's data."""
+
+    __slots__ = ()

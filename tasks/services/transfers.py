@@ -210,7 +210,9 @@ def _drop_media(job: ImportJob) -> None:
 def export_open(*, project: Project, export_type: str, flt: ExportFilter) -> Iterator[bytes]:
     """The export as a stream of bytes; ExportError (a 400) before any byte is produced."""
     return export_stream(
-        export_type, config=project.parsed_config, tasks=export_tasks_iter(project=project, flt=flt)
+        export_type,
+        config=project.parsed_config,
+        tasks=export_tasks_iter(project=project, flt=flt, raw_json=export_type == "JSON"),
     )
 
 

@@ -238,3 +238,21 @@ def test_export_of_chosen_task_ids(text_project):
     docs_form = _export(text_project, download_all_tasks="true", **{"ids[]": third})
     assert [t["id"] for t in json.loads(sdk_form)] == [first, third]
     assert [t["id"] for t in json.loads(docs_form)] == [third]
+
+
+def test_json_export_writes_stored_data_verbatim_even_with_huge_numbers(media_root):
+    project = make_project()
+    data = {"text": "Ünïcode ✓ and a huge id", "id_big": 2**70, "nested": {"a": [1, 2.5, None]}}
+    tasks_import(
+        project=project, user=None, items=[{"data": data, "annotations": [{"result": [choice()]}]}]
+    )
+    [task] = json.loads(_export(project, exportType="JSON"))
+    assert task["data"] == data
+
+
+def test_json_encoder_falls_back_for_what_orjson_refuses():
+    from tasks.exporters import RawJSON
+    from tasks.exporters.tabular import _dumps
+
+    value = {"data": RawJSON('{"a": 1}'), "big": 2**70}
+    assert json.loads(_dumps(value)) == {"data": {"a": 1}, "big": 2**70}
