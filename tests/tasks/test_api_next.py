@@ -166,3 +166,41 @@ def test_concurrent_annotators_never_get_the_same_task():
     assert len(handed) == 48
     assert Counter(handed).most_common(1)[0][1] == 1
     assert Task.objects.filter(project=project, is_labeled=True).count() == 48
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_task_under_contention_hands_each_task_to_one_annotator():
+    """Service-level stress (more contention than over HTTP): 8 threads take and submit as
+    fast as they can; with overlap 1 no task may be handed out twice."""
+    from tasks.services import annotation_create, task_next_take
+
+    project = _project_with_tasks(300)
+    users = [make_user() for _ in range(8)]
+    for u in users:
+        add_member(project, u)
+    handed: list[int] = []
+    failures: list[str] = []
+    barrier = threading.Barrier(len(users))
+
+    def work(user):
+        try:
+            barrier.wait()
+            for _ in range(30):
+                task = task_next_take(project=project, user=user)
+                if task is None:
+                    return
+                handed.append(task.pk)
+                annotation_create(task=task, user=user, result=[choice()])
+        except Exception as exc:  # reported below: a thread must not die silently
+            failures.append(repr(exc))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert len(handed) == 240
+    assert [task for task, n in Counter(handed).items() if n > 1] == []
