@@ -44,6 +44,16 @@ def result_check(*, config: LabelConfig, result: Any, data: dict[str, Any]) -> l
     return []
 
 
+def required_data_fields(config: LabelConfig) -> list[str]:
+    """Top-level task data keys the config's object tags display (``$text``, ``$image``...)."""
+    fields = (o.value_field.split(".")[0] for o in config.objects.values() if o.value_field)
+    return list(dict.fromkeys(fields))
+
+
+def missing_field_message(name: str) -> str:
+    return f"missing data field '{name}' the labelling config uses"
+
+
 def _issue_text(issue: dict[str, Any]) -> str:
     where = f"item {issue['index']}" if issue.get("index") is not None else "result"
     if issue.get("field"):

@@ -15,6 +15,8 @@ from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services.common import (
     MAX_REPORTED_ERRORS,
     DraftConflict,
+    missing_field_message,
+    required_data_fields,
     result_check,
     task_counters_refresh,
 )
@@ -30,20 +32,10 @@ def task_update(
     priority: float | None = None,
 ) -> Task:
     if data is not None:
-        config = task.project.parsed_config
-        missing = [
-            o.value_field
-            for o in config.objects.values()
-            if o.value_field and o.value_field not in data
-        ]
+        required = required_data_fields(task.project.parsed_config)
+        missing = [name for name in required if name not in data]
         if missing:
-            raise ValidationError(
-                {
-                    "data": [
-                        f"missing data field '{name}' the labelling config uses" for name in missing
-                    ]
-                }
-            )
+            raise ValidationError({"data": [missing_field_message(name) for name in missing]})
         task.data = data
     if meta is not None:
         task.meta = meta

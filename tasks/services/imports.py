@@ -21,7 +21,13 @@ from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
 from tasks.services.bulk import as_json, insert_rows, reserve_ids, table_statistics_refresh
-from tasks.services.common import MAX_REPORTED_ERRORS, result_check, task_overlap_for
+from tasks.services.common import (
+    MAX_REPORTED_ERRORS,
+    missing_field_message,
+    required_data_fields,
+    result_check,
+    task_overlap_for,
+)
 
 IMPORT_BATCH = 2000
 # PostgreSQL plans from table statistics that autovacuum refreshes only later: right after a
@@ -64,7 +70,7 @@ def _row_errors(
         {
             "row": row,
             "field": f"data.{name}",
-            "message": f"missing data field '{name}' the labelling config uses",
+            "message": missing_field_message(name),
         }
         for name in required
         if name not in data
@@ -184,7 +190,7 @@ def tasks_import(
     the number of rows handled after each batch.
     """
     config = project.parsed_config
-    required = [o.value_field for o in config.objects.values() if o.value_field]
+    required = required_data_fields(config)
     start = Task.objects.filter(project=project).count()
     summary = ImportSummary()
     errors: list[dict[str, Any]] = []
