@@ -124,7 +124,7 @@ def _database() -> dict[str, Any]:
             },
             "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
-    config = dj_database_url.parse(DATABASE_URL)
+    config: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL))
     if config["ENGINE"] not in {
         "django.db.backends.postgresql",
         "django.db.backends.sqlite3",

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.static import serve
 
 
@@ -13,8 +14,8 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def media(request: HttpRequest, path: str) -> HttpResponse:
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Local media for signed-in users only: task media is customer data. (Embedded mode;
     S3 deployments hand out presigned URLs instead.) ``serve`` refuses paths that leave
     MEDIA_ROOT."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))

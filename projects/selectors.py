@@ -32,10 +32,10 @@ def project_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
     )
 
 
-def organization_ids_administered_by(*, user: User) -> QuerySet[OrganizationMember]:
+def organization_ids_administered_by(*, user: User) -> QuerySet[OrganizationMember, int]:
     return OrganizationMember.objects.filter(
         user=user, role__in=[OrganizationRole.OWNER, OrganizationRole.ADMIN]
-    ).values("organization_id")
+    ).values_list("organization_id", flat=True)
 
 
 def project_list_managed_by(*, user: User) -> QuerySet[Project]:

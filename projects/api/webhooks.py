@@ -47,8 +47,7 @@ class WebhookOut(serializers.ModelSerializer):
 
 
 def _admin_org_ids(request: Request) -> list[int]:
-    rows = organization_ids_administered_by(user=request_user(request))
-    return [row["organization_id"] for row in rows]
+    return list(organization_ids_administered_by(user=request_user(request)))
 
 
 class WebhookListView(APIView):

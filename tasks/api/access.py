@@ -15,8 +15,7 @@ from tasks.selectors import draft_get_for_user
 def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) -> Task:
     queryset = Task.objects.select_related("project").filter(pk=task_id)
     task = with_role(queryset, user=request_user(request), project_path="project").first()
-    require_role(task, action, f"Task {task_id}")
-    return task
+    return require_role(task, action, f"Task {task_id}")
 
 
 def annotation_or_404(
@@ -32,8 +31,7 @@ def annotation_or_404(
         and annotation.completed_by_id != user.pk
     ):
         action = Action.REVIEW
-    require_role(annotation, action, f"Annotation {annotation_id}")
-    return annotation
+    return require_role(annotation, action, f"Annotation {annotation_id}")
 
 
 def prediction_or_404(
@@ -41,8 +39,7 @@ def prediction_or_404(
 ) -> Prediction:
     queryset = Prediction.objects.select_related("task__project").filter(pk=prediction_id)
     prediction = with_role(queryset, user=request_user(request), project_path="project").first()
-    require_role(prediction, action, f"Prediction {prediction_id}")
-    return prediction
+    return require_role(prediction, action, f"Prediction {prediction_id}")
 
 
 def draft_or_404(request: Request, draft_id: int) -> Draft:

@@ -59,7 +59,7 @@ class DraftOut(serializers.ModelSerializer):
 class TaskOut(serializers.ModelSerializer):
     class Meta:
         model = Task
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "project",
             "data",
@@ -87,12 +87,12 @@ class TaskFullOut(TaskOut):
 
 class TaskIn(serializers.Serializer):
     project = serializers.IntegerField(required=False)
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # the API field is named data (Label Studio)
     meta = serializers.DictField(required=False)
 
 
 class TaskPatchIn(serializers.Serializer):
-    data = serializers.DictField(required=False)
+    data = serializers.DictField(required=False)  # type: ignore[assignment]
     meta = serializers.DictField(required=False)
     priority = serializers.FloatField(required=False)
 
@@ -109,7 +109,7 @@ class TaskListQuery(serializers.Serializer):
     )
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
-    fields = serializers.ChoiceField(
+    fields = serializers.ChoiceField(  # type: ignore[assignment]  # Label Studio's parameter
         choices=["task_only", "all"], required=False, default="task_only"
     )
 

@@ -73,7 +73,10 @@ def _sources(request: Request) -> tuple[list[Upload], list[str]]:
     django_request = request._request
     content_type = (request.content_type or "").split(";")[0].strip().lower()
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        uploads = [Upload(f.name, f.content_type, f) for f in django_request.FILES.values()]
+        files = django_request.FILES
+        uploads = [
+            Upload(f.name or key, f.content_type, f) for key in files for f in files.getlist(key)
+        ]
         urls = [u for key in ("url", "urls") for u in django_request.POST.getlist(key) if u.strip()]
         return uploads, urls
     return [Upload(_BODY_NAMES.get(content_type, "body.json"), content_type, django_request)], []

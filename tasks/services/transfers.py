@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,7 +48,8 @@ class Upload:
 
     name: str
     content_type: str | None
-    file: IO[bytes]
+    # An UploadedFile, or the request itself for a raw body: anything with read().
+    file: Any
 
 
 def _progress_key(job_id: int) -> str:
