@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.api.inputs import valid_input
+from annotator.api.inputs import MAX_INT, query_id, valid_input
 from mlserve.models import MLBackend, MLBackendAuth
 from mlserve.services import ml_backend_create, ml_backend_update
 from projects.api.access import project_or_404, request_user
@@ -17,7 +17,7 @@ from projects.selectors import project_list_for_user
 
 
 class MLBackendIn(serializers.Serializer):
-    project = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
     url = serializers.URLField(max_length=500, required=False)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -71,10 +71,9 @@ class MLBackendListView(APIView):
         responses={200: MLBackendOut(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        project_id = request.query_params.get("project", "")
-        if not project_id.isdigit():
-            raise ValidationError({"project": ["give the project id: /api/ml?project=<id>"]})
-        project = project_or_404(request, int(project_id))
+        project_id = query_id(request.query_params, "project", required=True)
+        assert project_id is not None
+        project = project_or_404(request, project_id)
         return Response(MLBackendOut(project.ml_backends.order_by("id"), many=True).data)
 
     @extend_schema(request=MLBackendIn, responses={201: MLBackendOut, **ERRORS})

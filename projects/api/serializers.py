@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from annotator.api.inputs import MAX_INT
 from annotator.models import User
 from projects.models import AnnotatorLevel, Organization, Project, ProjectMember, ProjectRole
 
@@ -38,14 +39,16 @@ class ProjectIn(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     label_config = serializers.CharField(required=False)
     expert_instruction = serializers.CharField(required=False, allow_blank=True)
-    organization = serializers.IntegerField(required=False)
+    organization = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
     maximum_annotations = serializers.IntegerField(required=False, min_value=1, max_value=100)
     overlap_cohort_percentage = serializers.IntegerField(required=False, min_value=0, max_value=100)
     show_collab_predictions = serializers.BooleanField(required=False)
     show_skip_button = serializers.BooleanField(required=False)
     enable_empty_annotation = serializers.BooleanField(required=False)
     model_version = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    min_annotations_to_start_training = serializers.IntegerField(required=False, min_value=0)
+    min_annotations_to_start_training = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_INT
+    )
     task_lock_ttl = serializers.IntegerField(required=False, min_value=10, max_value=86_400)
 
 
@@ -86,7 +89,7 @@ class ConfigValidateIn(serializers.Serializer):
 
 
 class MemberIn(serializers.Serializer):
-    user = serializers.IntegerField()
+    user = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     role = serializers.ChoiceField(choices=ProjectRole.choices, default=ProjectRole.ANNOTATOR)
     level = serializers.ChoiceField(choices=AnnotatorLevel.choices, default=AnnotatorLevel.JUNIOR)
 

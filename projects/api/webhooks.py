@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.api.inputs import valid_input
+from annotator.api.inputs import MAX_INT, query_id, valid_input
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.models import Webhook, WebhookAction
@@ -17,7 +17,9 @@ from projects.services import webhook_save
 
 
 class WebhookIn(serializers.Serializer):
-    project = serializers.IntegerField(required=False, allow_null=True)
+    project = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_INT
+    )
     url = serializers.URLField(max_length=2048, required=False)
     send_payload = serializers.BooleanField(required=False)
     send_for_all_actions = serializers.BooleanField(required=False)
@@ -57,9 +59,9 @@ class WebhookListView(APIView):
     )
     def get(self, request: Request) -> Response:
         hooks = webhook_list_for_user(user=request_user(request))
-        project_id = request.query_params.get("project")
-        if project_id and project_id.isdigit():
-            hooks = hooks.filter(project_id=int(project_id))
+        project_id = query_id(request.query_params, "project")
+        if project_id is not None:
+            hooks = hooks.filter(project_id=project_id)
         return Response(WebhookOut(hooks, many=True).data)
 
     @extend_schema(request=WebhookIn, responses={201: WebhookOut, **ERRORS})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from annotator.api.inputs import MAX_INT
 from tasks.models import Annotation, Draft, Prediction, Task
 
 
@@ -86,7 +87,7 @@ class TaskFullOut(TaskOut):
 
 
 class TaskIn(serializers.Serializer):
-    project = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
     data = serializers.DictField()  # type: ignore[assignment]  # the API field is named data (Label Studio)
     meta = serializers.DictField(required=False)
 
@@ -98,16 +99,19 @@ class TaskPatchIn(serializers.Serializer):
 
 
 class TaskListQuery(serializers.Serializer):
-    project = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
     is_labeled = serializers.BooleanField(required=False, allow_null=True, default=None)
     has_predictions = serializers.BooleanField(required=False, allow_null=True, default=None)
     only_annotated = serializers.BooleanField(
         required=False, default=False, help_text="tasks with at least one annotation (even skipped)"
     )
     after = serializers.IntegerField(
-        required=False, min_value=0, help_text="keyset cursor: tasks with id > after"
+        required=False,
+        min_value=0,
+        max_value=MAX_INT,
+        help_text="keyset cursor: tasks with id > after",
     )
-    page = serializers.IntegerField(required=False, min_value=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=10_000_000)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
     fields = serializers.ChoiceField(  # type: ignore[assignment]  # Label Studio's parameter
         choices=["task_only", "all"], required=False, default="task_only"
@@ -119,7 +123,9 @@ class AnnotationIn(serializers.Serializer):
     was_cancelled = serializers.BooleanField(required=False, default=False)
     ground_truth = serializers.BooleanField(required=False, default=False)
     lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
-    parent_prediction = serializers.IntegerField(required=False, allow_null=True)
+    parent_prediction = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_INT
+    )
 
 
 class AnnotationPatchIn(serializers.Serializer):
@@ -130,6 +136,7 @@ class AnnotationPatchIn(serializers.Serializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_INT,
         help_text="The version you edited; a stale one gets 409. Omit for last-write-wins.",
     )
 
@@ -137,12 +144,14 @@ class AnnotationPatchIn(serializers.Serializer):
 class DraftIn(serializers.Serializer):
     result = serializers.ListField(child=serializers.DictField(), required=False, default=list)
     lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
-    annotation = serializers.IntegerField(required=False, allow_null=True)
-    version = serializers.IntegerField(required=False, min_value=1)
+    annotation = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_INT
+    )
+    version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
 
 
 class PredictionIn(serializers.Serializer):
-    task = serializers.IntegerField()
+    task = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     result = serializers.ListField(child=serializers.DictField())
     score = serializers.FloatField(required=False, allow_null=True)
     model_version = serializers.CharField(

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.api.inputs import valid_input, valid_inputs
+from annotator.api.inputs import MAX_INT, valid_input, valid_inputs
 from annotator.api.streaming import streaming_response
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
@@ -146,7 +146,7 @@ class ProjectImportView(APIView):
 
 
 class PredictionImportOut(serializers.Serializer):
-    created = serializers.IntegerField()
+    created = serializers.IntegerField(min_value=1, max_value=MAX_INT)
 
 
 class ProjectPredictionImportView(APIView):
@@ -194,7 +194,9 @@ class ExportQuery(serializers.Serializer):
 
     exportType = serializers.ChoiceField(choices=sorted(FORMATS), required=False)
     export_type = serializers.ChoiceField(choices=sorted(FORMATS), default="JSON")
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_INT), required=False
+    )
     download_all_tasks = serializers.BooleanField(required=False, default=False)
     only_annotated = serializers.BooleanField(required=False, allow_null=True, default=None)
     only_ground_truth = serializers.BooleanField(required=False, default=False)

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.api.inputs import valid_input, valid_inputs
+from annotator.api.inputs import query_id, query_ids, valid_input, valid_inputs
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
@@ -72,10 +72,9 @@ class TaskListView(APIView):
         "or by keyset with `after=<last id>` (the `next` link carries it).",
     )
     def get(self, request: Request) -> Response:
-        project_id = request.query_params.get("project")
-        if not project_id or not project_id.isdigit():
-            raise ValidationError({"project": ["give the project id: /api/tasks?project=<id>"]})
-        project = project_or_404(request, int(project_id))
+        project_id = query_id(request.query_params, "project", required=True)
+        assert project_id is not None
+        project = project_or_404(request, project_id)
         return _task_page(request, Task.objects.filter(project=project))
 
     @extend_schema(request=s.TaskIn, responses={201: s.TaskOut, **ERRORS})
@@ -106,13 +105,7 @@ class ProjectTaskListView(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk, Action.MANAGE)
-        raw = request.query_params.get("ids")
-        ids = None
-        if raw:
-            try:
-                ids = [int(v) for v in raw.split(",") if v.strip()]
-            except ValueError:
-                raise ValidationError({"ids": ["ids must be comma-separated integers"]}) from None
+        ids = query_ids(request.query_params, "ids")
         deleted = services.tasks_delete(project=project, ids=ids)
         return Response({"deleted": deleted})
 
@@ -261,13 +254,12 @@ class PredictionListView(APIView):
         responses={200: s.PredictionOut(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        task_id, project_id = request.query_params.get("task"), request.query_params.get("project")
-        if task_id and task_id.isdigit():
-            predictions = task_or_404(request, int(task_id)).predictions.all()
-        elif project_id and project_id.isdigit():
-            predictions = Prediction.objects.filter(
-                project=project_or_404(request, int(project_id))
-            )
+        task_id = query_id(request.query_params, "task")
+        project_id = query_id(request.query_params, "project")
+        if task_id is not None:
+            predictions = task_or_404(request, task_id).predictions.all()
+        elif project_id is not None:
+            predictions = Prediction.objects.filter(project=project_or_404(request, project_id))
         else:
             raise ValidationError({"task": ["give ?task=<id> or ?project=<id>"]})
         return Response(s.PredictionOut(predictions.order_by("id")[:10_000], many=True).data)

@@ -128,3 +128,45 @@ def test_anonymous_gets_401_everywhere(victim):
                 response = getattr(anonymous, method)(url, {}, format="json")
                 assert response.status_code == 401, (method, url, response.status_code)
                 assert response.json()["status_code"] == 401
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/tasks/99999999999999999999999",
+        "/api/projects/123456789012345678901/next",
+        "/api/annotations/9223372036854775808/",
+    ],
+)
+def test_ids_too_big_for_the_database_are_404_not_500(url):
+    response = api(make_user()).get(url)
+    assert response.status_code == 404
+    assert response.json()["status_code"] == 404
+
+
+def test_numbers_too_big_in_a_body_are_a_field_error():
+    project = make_project()
+    response = api(project.created_by).post(
+        "/api/predictions", {"task": -(2**80), "result": []}, format="json"
+    )
+    assert response.status_code == 400
+    response = api(project.created_by).post(
+        "/api/predictions", {"task": 2**80, "result": []}, format="json"
+    )
+    assert response.status_code == 400
+    assert "task" in response.json()["validation_errors"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/tasks?project=99999999999999999999",
+        "/api/predictions?task=-1",
+        "/api/ml?project=1e9",
+        "/api/webhooks?project=x",
+    ],
+)
+def test_bad_ids_in_the_query_string_are_a_400_naming_the_parameter(url):
+    response = api(make_user()).get(url)
+    assert response.status_code == 400
+    assert set(response.json()["validation_errors"]) <= {"project", "task"}
