@@ -146,7 +146,7 @@ class ProjectImportView(APIView):
 
 
 class PredictionImportOut(serializers.Serializer):
-    created = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    created = serializers.IntegerField(min_value=0)
 
 
 class ProjectPredictionImportView(APIView):
