@@ -17,7 +17,6 @@ from annotator.models import User
 from projects.models import (
     OrganizationMember,
     OrganizationRole,
-    Project,
     ProjectMember,
     ProjectRole,
 )
@@ -72,12 +71,3 @@ def effective_role(obj: Any) -> str | None:
     if getattr(obj, "access_org_admin", False):
         return ProjectRole.MANAGER
     return getattr(obj, "access_member_role", None)
-
-
-def project_role(*, user: User, project: Project) -> str | None:
-    row = with_role(Project.objects.filter(pk=project.pk), user=user).first()
-    return effective_role(row) if row is not None else None
-
-
-def can(*, user: User, project: Project, action: Action) -> bool:
-    return role_allows(project_role(user=user, project=project), action)

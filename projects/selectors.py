@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 
 from annotator.models import User
 from projects.models import OrganizationMember, OrganizationRole, Project, ProjectRole, Webhook
+from projects.permissions import effective_role, with_role
 
 
 def project_list_for_user(*, user: User) -> QuerySet[Project]:
@@ -19,7 +20,9 @@ def project_list_for_user(*, user: User) -> QuerySet[Project]:
 
 
 def project_get_for_user(*, project_id: int, user: User) -> Project | None:
-    return project_list_for_user(user=user).filter(pk=project_id).first()
+    """The project if the user may see it; the same rule as the API's access checks."""
+    project = with_role(Project.objects.filter(pk=project_id), user=user).first()
+    return project if project is not None and effective_role(project) is not None else None
 
 
 def project_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:

@@ -33,26 +33,6 @@ def task_list_for_user(*, user: User) -> QuerySet[Task]:
     return Task.objects.filter(project__in=project_list_for_user(user=user))
 
 
-def task_get_for_user(*, task_id: int, user: User) -> Task | None:
-    return task_list_for_user(user=user).select_related("project").filter(pk=task_id).first()
-
-
-def annotation_get_for_user(*, annotation_id: int, user: User) -> Annotation | None:
-    return (
-        Annotation.objects.filter(project__in=project_list_for_user(user=user), pk=annotation_id)
-        .select_related("task__project")
-        .first()
-    )
-
-
-def prediction_get_for_user(*, prediction_id: int, user: User) -> Prediction | None:
-    return (
-        Prediction.objects.filter(project__in=project_list_for_user(user=user), pk=prediction_id)
-        .select_related("task__project")
-        .first()
-    )
-
-
 def draft_get_for_user(*, draft_id: int, user: User) -> Draft | None:
     """Drafts are private: only their author sees them."""
     return Draft.objects.filter(pk=draft_id, user=user).select_related("task__project").first()

@@ -20,6 +20,13 @@ def _project_with_tasks(n, **settings):
     return project
 
 
+def _annotators(project, count):
+    users = [make_user() for _ in range(count)]
+    for user in users:
+        add_member(project, user)
+    return users
+
+
 def test_next_gives_highest_priority_then_import_order():
     project = _project_with_tasks(5)
     ids = list(project.tasks.order_by("id").values_list("id", flat=True))
@@ -38,9 +45,7 @@ def test_asking_again_returns_the_task_you_hold():
 
 def test_two_annotators_get_different_tasks_and_submit_moves_on():
     project = _project_with_tasks(3)
-    a, b = make_user(), make_user()
-    add_member(project, a)
-    add_member(project, b)
+    a, b = _annotators(project, 2)
     ta = api(a).get(f"/api/projects/{project.pk}/next").json()["id"]
     tb = api(b).get(f"/api/projects/{project.pk}/next").json()["id"]
     assert ta != tb
@@ -78,9 +83,7 @@ def test_skip_is_never_handed_out_again_to_that_user():
 
 def test_release_frees_the_task_for_others():
     project = _project_with_tasks(1)
-    a, b = make_user(), make_user()
-    add_member(project, a)
-    add_member(project, b)
+    a, b = _annotators(project, 2)
     task_id = api(a).get(f"/api/projects/{project.pk}/next").json()["id"]
     assert api(b).get(f"/api/projects/{project.pk}/next").status_code == 404
     assert api(a).delete(f"/api/tasks/{task_id}/lock").status_code == 204
@@ -93,9 +96,7 @@ def test_expired_lease_is_handed_out_again():
     from django.utils import timezone
 
     project = _project_with_tasks(1)
-    a, b = make_user(), make_user()
-    add_member(project, a)
-    add_member(project, b)
+    a, b = _annotators(project, 2)
     task_id = api(a).get(f"/api/projects/{project.pk}/next").json()["id"]
     TaskLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert api(b).get(f"/api/projects/{project.pk}/next").json()["id"] == task_id
@@ -103,9 +104,7 @@ def test_expired_lease_is_handed_out_again():
 
 def test_heartbeat_on_a_task_held_by_someone_else_is_refused():
     project = _project_with_tasks(1)
-    a, b = make_user(), make_user()
-    add_member(project, a)
-    add_member(project, b)
+    a, b = _annotators(project, 2)
     task_id = api(a).get(f"/api/projects/{project.pk}/next").json()["id"]
     assert api(a).post(f"/api/tasks/{task_id}/lock").status_code == 200
     assert api(b).post(f"/api/tasks/{task_id}/lock").status_code == 400
