@@ -1,22 +1,35 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django's WSGI handler on a thread pool, websockets through
+Channels.
+
+Every view is synchronous. Under Django's own ASGI handler each request crosses from the
+event loop to a thread and back once per middleware (about 30 hops) and all sync views of a
+process share ONE thread: /health took 9 ms there against 0.7 ms for the same view in-process
+(measured on the 2-core machine class). a2wsgi runs the whole WSGI request on one pool
+thread, streams the request body into it and the response out of it with back-pressure, so
+the same request costs 2 to 3 ms, and a request waiting on the database no longer blocks the
+others of its process. ``HTTP_THREADS`` sizes the pool; keep it at or under ``DB_POOL_MAX``.
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
 # Django must be set up before the routing imports models.
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from annotator.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # django-stubs types the handler as returning the response; it is the WSGI iterable.
+        "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

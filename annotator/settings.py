@@ -143,6 +143,9 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+# Threads per web process running requests (annotator/asgi.py); each holds at most one
+# database connection, so keep it at or under DB_POOL_MAX.
+HTTP_THREADS = env_int("HTTP_THREADS", 8, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, Celery -----------------------------------------------------------
@@ -242,7 +245,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "annotator.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -59,6 +59,25 @@ def role_annotations(*, user: User, project_path: str = "") -> dict[str, Any]:
     }
 
 
+_ADMIN_ROLES = (OrganizationRole.OWNER.value, OrganizationRole.ADMIN.value)
+
+
+def role_columns_sql(*, user: User, project_id_sql: str) -> tuple[str, list[Any]]:
+    """``role_annotations`` in plain SQL, for the hot lookups that load their object with a
+    raw query (next-task, submit): the same two columns, ``access_member_role`` and
+    ``access_org_admin``, for the project whose id is the SQL expression ``project_id_sql``
+    (a column of the outer query). A test checks both forms agree."""
+    sql = (
+        "(SELECT pm.role FROM projects_projectmember pm"  # noqa: S608 (constant; values are parameters)
+        f" WHERE pm.project_id = {project_id_sql} AND pm.user_id = %s) AS access_member_role,"
+        " EXISTS (SELECT 1 FROM projects_organizationmember om"
+        " JOIN projects_project rp ON rp.organization_id = om.organization_id"
+        f" WHERE rp.id = {project_id_sql} AND om.user_id = %s AND om.role IN (%s, %s))"
+        " AS access_org_admin"
+    )
+    return sql, [user.pk, user.pk, *_ADMIN_ROLES]
+
+
 def with_role(queryset: QuerySet[Any], *, user: User, project_path: str = "") -> QuerySet[Any]:
     if not user.is_authenticated or not user.is_active:
         return queryset.none()

@@ -8,17 +8,11 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     TextField,
-    Value,
 )
 from django.db.models.functions import Cast, Coalesce
 
@@ -52,36 +46,6 @@ def tasks_with_children(queryset: QuerySet[Task]) -> QuerySet[Task]:
     return queryset.prefetch_related(
         Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
         Prefetch("predictions", queryset=Prediction.objects.order_by("id")),
-    )
-
-
-def task_live_lock_count_expression(*, user: User, now: datetime) -> Coalesce:
-    """Live leases of others on the task in the outer query (OuterRef "pk")."""
-    others_locks = (
-        TaskLock.objects.filter(task=OuterRef("pk"), expires_at__gt=now)
-        .exclude(user=user)
-        .order_by()
-        .values("task")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(others_locks, output_field=IntegerField()), Value(0))
-
-
-def task_next_candidates(*, project: Project, user: User, now: datetime) -> QuerySet[Task]:
-    """Tasks the user may be handed, best first (DESIGN §4).
-
-    Walks ``task_next_idx`` (project, is_labeled, -priority, id) and checks each row with two
-    indexed EXISTS: the user has not annotated or skipped it, and others' live leases plus
-    finished annotations leave a slot of the task's overlap.
-    """
-    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
-    return (
-        Task.objects.filter(project=project, is_labeled=False)
-        .exclude(Exists(done_by_user))
-        .alias(live_locks=task_live_lock_count_expression(user=user, now=now))
-        .filter(overlap__gt=F("total_annotations") + F("live_locks"))
-        .order_by("-priority", "id")
     )
 
 

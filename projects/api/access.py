@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
 from annotator.models import User
 from projects.models import Project
-from projects.permissions import Action, effective_role, role_allows, with_role
+from projects.permissions import Action, effective_role, role_allows, role_columns_sql
 
 
 def request_user(request: Request) -> User:
@@ -33,6 +33,17 @@ def require_role(obj: ModelT | None, action: Action, label: str) -> ModelT:
 
 
 def project_or_404(request: Request, project_id: int, action: Action = Action.VIEW) -> Project:
-    """The project with the user's access checked in the same query."""
-    project = with_role(Project.objects.filter(pk=project_id), user=request_user(request)).first()
+    """The project with the user's access checked in the same query (plain SQL: every
+    project endpoint, next-task included, starts here)."""
+    project = project_with_role(request_user(request), tail="WHERE p.id = %s", params=[project_id])
     return require_role(project, action, f"Project {project_id}")
+
+
+def project_with_role(user: User, *, tail: str, params: list[Any]) -> Project | None:
+    """The project ``p`` selected by the plain-SQL ``tail`` (joins and WHERE), with the
+    user's role columns for ``require_role``."""
+    if not user.is_active:
+        return None
+    role_sql, role_params = role_columns_sql(user=user, project_id_sql="p.id")
+    sql = f"SELECT p.*, {role_sql} FROM projects_project p {tail}"  # noqa: S608 (constants)
+    return next(iter(Project.objects.raw(sql, [*role_params, *params])), None)

@@ -6,16 +6,27 @@ from __future__ import annotations
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
-from projects.api.access import request_user, require_role
+from projects.api.access import project_with_role, request_user, require_role
 from projects.permissions import Action, with_role
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.selectors import draft_get_for_user
 
 
 def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) -> Task:
-    queryset = Task.objects.select_related("project").filter(pk=task_id)
-    task = with_role(queryset, user=request_user(request), project_path="project").first()
-    return require_role(task, action, f"Task {task_id}")
+    """The task and its project, with the user's access checked (plain SQL, two short
+    statements: submit, the hottest write, starts here)."""
+    label = f"Task {task_id}"
+    project = project_with_role(
+        request_user(request),
+        tail="JOIN tasks_task t ON t.project_id = p.id WHERE t.id = %s",
+        params=[task_id],
+    )
+    project = require_role(project, action, label)
+    task = next(iter(Task.objects.raw("SELECT * FROM tasks_task WHERE id = %s", [task_id])), None)
+    if task is None:  # deleted in between
+        raise NotFound(f"{label} not found.")
+    task.project = project
+    return task
 
 
 def annotation_or_404(

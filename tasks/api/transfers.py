@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, valid_input, valid_inputs
-from annotator.api.streaming import streaming_response
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
@@ -241,7 +240,7 @@ class ProjectExportView(APIView):
         except ExportError as exc:
             raise ValidationError({"exportType": [str(exc)]}) from None
         fmt = FORMATS[export_type]
-        response = streaming_response(request._request, stream, fmt.content_type)
+        response = StreamingHttpResponse(stream, content_type=fmt.content_type)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = (
             f'attachment; filename="project-{project.pk}-at-{stamp}.{fmt.extension}"'

@@ -15,6 +15,7 @@ from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
 from tasks import services
+from tasks.api import render
 from tasks.api import serializers as s
 from tasks.api.access import annotation_or_404, draft_or_404, prediction_or_404, task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
@@ -150,7 +151,7 @@ class TaskAnnotationsView(APIView):
         annotation = services.annotation_create(
             task=task, user=request_user(request), parent_prediction=parent, **data
         )
-        return Response(s.AnnotationOut(annotation).data, status=status.HTTP_201_CREATED)
+        return Response(render.annotation_dict(annotation), status=status.HTTP_201_CREATED)
 
 
 class AnnotationDetailView(APIView):
@@ -328,13 +329,14 @@ class NextTaskView(APIView):
         task = services.task_next_take(project=project, user=request_user(request))
         if task is None:
             raise NotFound("No more tasks for you in this project.")
-        predictions = task.predictions.none()
-        if project.show_collab_predictions:
-            predictions = task.predictions.order_by("id")
+        predictions: list[Prediction] = []
+        if project.show_collab_predictions and task.total_predictions:
+            shown = task.predictions.order_by("id")
             if project.model_version:
-                predictions = predictions.filter(model_version=project.model_version)
-        body = s.TaskOut(task).data
-        body["predictions"] = s.PredictionOut(predictions, many=True).data
+                shown = shown.filter(model_version=project.model_version)
+            predictions = list(shown)
+        body = render.task_dict(task)
+        body["predictions"] = [render.prediction_dict(p) for p in predictions]
         body["annotations"] = []
         return Response(body)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from annotator.models import User
 from projects.services import project_broadcast
-from tasks.models import Annotation, Draft, Prediction, Task, TaskLock
+from tasks.models import Annotation, Prediction, Task
 from tasks.services.common import (
     AnnotationConflict,
     result_check,
@@ -48,9 +48,16 @@ def annotation_create(
         ground_truth=ground_truth,
         parent_prediction=parent_prediction,
     )
-    # Submitting ends the user's work on the task: their draft and lease go.
-    Draft.objects.filter(task=task, user=user, annotation__isnull=True).delete()
-    TaskLock.objects.filter(task=task, user=user).delete()
+    # Submitting ends the user's work on the task: their draft and lease go. (Plain SQL: no
+    # delete signals or cascades hang on these rows, and this runs on every submit.)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM tasks_draft WHERE task_id = %s AND user_id = %s AND annotation_id IS NULL",
+            [task.pk, user.pk],
+        )
+        cursor.execute(
+            "DELETE FROM tasks_tasklock WHERE task_id = %s AND user_id = %s", [task.pk, user.pk]
+        )
     task_counters_refresh(task_ids=[task.pk])
     project_broadcast(
         project_id=task.project_id,
