@@ -19,14 +19,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
 django_wsgi_app = get_wsgi_application()
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from annotator.realtime import serve_loop_remember  # noqa: E402
 from annotator.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+_routes = ProtocolTypeRouter(
     {
         # django-stubs types the handler as returning the response; it is the WSGI iterable.
         "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
@@ -35,3 +37,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+
+async def application(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    serve_loop_remember()  # websocket events from request threads are sent on this loop
+    await _routes(scope, receive, send)

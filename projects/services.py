@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotator.models import User
 from annotator.outbound import OutboundError, check_url
+from annotator.realtime import group_send
 from projects.consumers import project_group
 from projects.labelconfig import ConfigError, LabelConfig, parse_config
 from projects.models import (
@@ -79,11 +78,7 @@ def project_broadcast(*, project_id: int, event: dict[str, Any]) -> None:
     """Send ``event`` to every socket of the project once the current transaction commits."""
 
     def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(
-                project_group(project_id), {"type": "project.event", "event": event}
-            )
+        group_send(project_group(project_id), {"type": "project.event", "event": event})
 
     transaction.on_commit(send)
 

@@ -137,16 +137,21 @@ def _write_batch(
 ) -> None:
     """Insert one batch of validated tasks with their annotations and predictions."""
     now = timezone.now()
-    ids = reserve_ids(Task, len(tasks))
+    # Ids are reserved only when rows must point at their task (or the caller wants them);
+    # otherwise the column default numbers the rows inside COPY, ~10x cheaper than asking
+    # the sequence for each id from here.
+    with_ids = keep_ids or any(t["annotations"] or t["predictions"] for t in tasks)
+    ids: list[int | None] = [*reserve_ids(Task, len(tasks))] if with_ids else [None] * len(tasks)
     task_rows, annotation_rows, prediction_rows = [], [], []
     user_id = user.pk if user is not None else None
     for i, (task_id, t) in enumerate(zip(ids, tasks, strict=True)):
         overlap = task_overlap_for(project=project, index=start + i)
         done = sum(1 for a in t["annotations"] if not a.get("was_cancelled"))
-        task_rows.append((
-            task_id, project.pk, as_json(t["data"]), as_json(t["meta"]), 0.0, overlap, done,
+        row = (
+            project.pk, as_json(t["data"]), as_json(t["meta"]), 0.0, overlap, done,
             len(t["annotations"]) - done, len(t["predictions"]), done >= overlap, now, now,
-        ))  # fmt: skip
+        )  # fmt: skip
+        task_rows.append((task_id, *row) if with_ids else row)
         for a in t["annotations"]:
             annotation_rows.append((
                 task_id, project.pk, user_id, as_json(a["result"]), bool(a.get("was_cancelled", False)),
@@ -157,14 +162,14 @@ def _write_batch(
                 task_id, project.pk, as_json(p["result"]), _number(p.get("score")),
                 str(p.get("model_version") or "")[:200], now, now,
             ))  # fmt: skip
-    insert_rows(Task, TASK_COLUMNS, task_rows)
+    insert_rows(Task, TASK_COLUMNS if with_ids else TASK_COLUMNS[1:], task_rows)
     insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
     insert_rows(Prediction, PREDICTION_COLUMNS, prediction_rows)
     summary.task_count += len(task_rows)
     summary.annotation_count += len(annotation_rows)
     summary.prediction_count += len(prediction_rows)
     if keep_ids:
-        summary.task_ids.extend(ids)
+        summary.task_ids.extend(i for i in ids if i is not None)
 
 
 def _number(value: Any) -> float | None:
@@ -236,8 +241,17 @@ def tasks_import(
         raise ValidationError({"tasks": ["no task found in the upload"]}, code="empty")
     if progress is not None:
         progress(handled)
-    if summary.task_count >= ANALYZE_AFTER_ROWS:
-        transaction.on_commit(table_statistics_refresh)
+    grown = [
+        table
+        for table, rows in (
+            ("tasks_task", summary.task_count),
+            ("tasks_annotation", summary.annotation_count),
+            ("tasks_prediction", summary.prediction_count),
+        )
+        if rows >= ANALYZE_AFTER_ROWS
+    ]
+    if grown:
+        transaction.on_commit(lambda: table_statistics_refresh(tables=grown))
     project_broadcast(
         project_id=project.pk, event={"type": "tasks.imported", "count": summary.task_count}
     )

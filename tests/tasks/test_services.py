@@ -45,6 +45,28 @@ def test_import_creates_tasks_annotations_and_predictions_with_counters():
     assert Prediction.objects.get().model_version == "v1"
 
 
+def test_import_keeps_text_that_the_bulk_format_must_escape():
+    """COPY's text format gives tab, newline, carriage return and backslash a meaning."""
+    project = make_project()
+    awkward = 'a\tb\nc\rd \\ e \\N \\. "q" \u00e9\u2028 \U0001f600'
+    summary = tasks_import(
+        project=project,
+        user=project.created_by,
+        items=[
+            {
+                "data": {"text": awkward, "n": None, "ok": True, "x": 1.5},
+                "meta": {"path": "C:\\dir\\file"},
+                "predictions": [{"result": [choice("ask")], "score": 1e-7, "model_version": "\t"}],
+            }
+        ],
+    )
+    task = Task.objects.get(pk=summary.task_ids[0])
+    assert task.data == {"text": awkward, "n": None, "ok": True, "x": 1.5}
+    assert task.meta == {"path": "C:\\dir\\file"}
+    prediction = Prediction.objects.get(task=task)
+    assert (prediction.score, prediction.model_version) == (1e-7, "\t")
+
+
 def test_import_is_all_or_nothing_and_names_the_bad_rows():
     project = make_project()
     items = [{"text": f"row {i}"} for i in range(200)]
