@@ -81,6 +81,59 @@ def copy_types(model: type[Model], columns: Sequence[str]) -> list[str]:
     return types
 
 
+class RowStream:
+    """Rows of one table written through ONE COPY kept open across batches (PostgreSQL).
+
+    A COPY per batch made the importer wait for the server at the end of every batch; with
+    one open stream the server ingests rows (JSON parsing, index entries) on one core while
+    the importer parses and validates the next ones on the other. Nothing else may run on
+    the connection while the stream is open: ``flush()`` first. On SQLite, and after
+    ``flush()``, rows go through ``insert_rows``. Used as a context manager: an exception
+    aborts the COPY (the transaction then rolls back as usual).
+    """
+
+    def __init__(self, model: type[Model], columns: Sequence[str]) -> None:
+        self.model = model
+        self.columns = columns
+        self._cursor: Any = None
+        self._copy_cm: Any = None
+        self._copy: Any = None
+
+    def write(self, rows: Sequence[Sequence[Any]]) -> None:
+        if connection.vendor != "postgresql":
+            insert_rows(self.model, self.columns, rows)
+            return
+        if self._copy is None:
+            names = ", ".join(f'"{c}"' for c in self.columns)
+            self._cursor = connection.cursor()
+            raw = self._cursor.cursor  # psycopg 3 cursor under Django's wrapper
+            self._copy_cm = raw.copy(f'COPY "{self.model._meta.db_table}" ({names}) FROM STDIN')
+            self._copy = self._copy_cm.__enter__()
+            self._copy.set_types(copy_types(self.model, self.columns))
+        for row in rows:
+            self._copy.write_row(row)
+
+    def flush(self, exc: BaseException | None = None) -> None:
+        """End the COPY: the server has every row written so far when this returns."""
+        if self._copy is None:
+            return
+        copy_cm, cursor = self._copy_cm, self._cursor
+        self._copy = self._copy_cm = self._cursor = None
+        try:
+            if exc is None:
+                copy_cm.__exit__(None, None, None)
+            else:
+                copy_cm.__exit__(type(exc), exc, exc.__traceback__)
+        finally:
+            cursor.close()
+
+    def __enter__(self) -> RowStream:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self.flush(exc)
+
+
 # The columns the planner needs after a bulk load (row counts per project, the next-task
 # partial index, joins to tasks). Leaving out the JSON columns makes ANALYZE several times
 # cheaper: it no longer reads and measures every sampled row's data.

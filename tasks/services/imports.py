@@ -20,7 +20,13 @@ from projects.labelconfig import LabelConfig
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
-from tasks.services.bulk import as_json, insert_rows, reserve_ids, table_statistics_refresh
+from tasks.services.bulk import (
+    RowStream,
+    as_json,
+    insert_rows,
+    reserve_ids,
+    table_statistics_refresh,
+)
 from tasks.services.common import (
     MAX_REPORTED_ERRORS,
     missing_field_message,
@@ -134,13 +140,17 @@ def _write_batch(
     start: int,
     summary: ImportSummary,
     keep_ids: bool,
+    stream: RowStream,
 ) -> None:
-    """Insert one batch of validated tasks with their annotations and predictions."""
+    """Insert one batch of validated tasks with their annotations and predictions. Tasks
+    that need no id here go to ``stream`` (TASK_COLUMNS without the id)."""
     now = timezone.now()
     # Ids are reserved only when rows must point at their task (or the caller wants them);
     # otherwise the column default numbers the rows inside COPY, ~10x cheaper than asking
     # the sequence for each id from here.
     with_ids = keep_ids or any(t["annotations"] or t["predictions"] for t in tasks)
+    if with_ids:
+        stream.flush()  # the statements below need the connection
     ids: list[int | None] = [*reserve_ids(Task, len(tasks))] if with_ids else [None] * len(tasks)
     task_rows, annotation_rows, prediction_rows = [], [], []
     user_id = user.pk if user is not None else None
@@ -162,7 +172,10 @@ def _write_batch(
                 task_id, project.pk, as_json(p["result"]), _number(p.get("score")),
                 str(p.get("model_version") or "")[:200], now, now,
             ))  # fmt: skip
-    insert_rows(Task, TASK_COLUMNS if with_ids else TASK_COLUMNS[1:], task_rows)
+    if with_ids:
+        insert_rows(Task, TASK_COLUMNS, task_rows)
+    else:
+        stream.write(task_rows)
     insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
     insert_rows(Prediction, PREDICTION_COLUMNS, prediction_rows)
     summary.task_count += len(task_rows)
@@ -201,42 +214,41 @@ def tasks_import(
     errors: list[dict[str, Any]] = []
     batch: list[dict[str, Any]] = []
     handled = 0
-    for offset, item in enumerate(items):
-        handled = offset + 1
-        task, row_errors = _row_errors(
-            config=config, row=first_row + offset, item=item, required=required
-        )
-        if row_errors:
-            errors.extend(row_errors)
-            if len(errors) >= MAX_REPORTED_ERRORS:
-                break
-            continue
-        if errors or task is None:
-            continue  # only validating from the first error on: nothing more is written
-        batch.append(task)
-        if len(batch) >= IMPORT_BATCH:
-            _write_batch(
-                project=project,
-                user=user,
-                tasks=batch,
-                start=start + summary.task_count,
-                summary=summary,
-                keep_ids=keep_ids,
-            )
-            batch = []
-            if progress is not None:
-                progress(handled)
-    if errors:
-        raise ImportRowsError(errors[:MAX_REPORTED_ERRORS])
-    if batch:
+
+    def write(tasks: list[dict[str, Any]]) -> None:
         _write_batch(
             project=project,
             user=user,
-            tasks=batch,
+            tasks=tasks,
             start=start + summary.task_count,
             summary=summary,
             keep_ids=keep_ids,
+            stream=stream,
         )
+
+    with RowStream(Task, TASK_COLUMNS[1:]) as stream:
+        for offset, item in enumerate(items):
+            handled = offset + 1
+            task, row_errors = _row_errors(
+                config=config, row=first_row + offset, item=item, required=required
+            )
+            if row_errors:
+                errors.extend(row_errors)
+                if len(errors) >= MAX_REPORTED_ERRORS:
+                    break
+                continue
+            if errors or task is None:
+                continue  # only validating from the first error on: nothing more is written
+            batch.append(task)
+            if len(batch) >= IMPORT_BATCH:
+                write(batch)
+                batch = []
+                if progress is not None:
+                    progress(handled)
+        if errors:
+            raise ImportRowsError(errors[:MAX_REPORTED_ERRORS])
+        if batch:
+            write(batch)
     if summary.task_count == 0:
         raise ValidationError({"tasks": ["no task found in the upload"]}, code="empty")
     if progress is not None:
