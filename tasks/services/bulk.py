@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -64,7 +65,23 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
                     copy.write_row(row)
             return
         marks = ", ".join("?" for _ in columns)
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)  # noqa: S608
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _sqlite_rows(rows))  # noqa: S608
+
+
+def _sqlite_rows(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """Datetimes in the text form the ORM writes on SQLite (UTC, no offset): sqlite3's own
+    adapter would add "+00:00", and text comparisons would then mix two forms."""
+    stamps = [i for i, value in enumerate(rows[0]) if isinstance(value, datetime)]
+    if not stamps:
+        return rows
+    adapt = connection.ops.adapt_datetimefield_value
+    fixed = []
+    for row in rows:
+        values = list(row)
+        for i in stamps:
+            values[i] = adapt(values[i])
+        fixed.append(values)
+    return fixed
 
 
 def copy_types(model: type[Model], columns: Sequence[str]) -> list[str]:

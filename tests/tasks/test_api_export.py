@@ -67,6 +67,28 @@ def _export(project, **params):
     return b"".join(response.streaming_content)
 
 
+def test_json_export_timestamps_are_the_stored_instants_in_utc(text_project):
+    from datetime import datetime
+
+    from tasks.models import Prediction, Task
+
+    exported = json.loads(_export(text_project, exportType="JSON", download_all_tasks="true"))
+    by_id = {t["id"]: t for t in exported}
+    for task in Task.objects.filter(project=text_project):
+        out = by_id[task.pk]
+        assert datetime.fromisoformat(out["created_at"]) == task.created_at
+        assert datetime.fromisoformat(out["updated_at"]) == task.updated_at
+        for a in out["annotations"]:
+            stored = Annotation.objects.get(pk=a["id"])
+            assert datetime.fromisoformat(a["created_at"]) == stored.created_at
+            assert datetime.fromisoformat(a["updated_at"]) == stored.updated_at
+            assert a["created_at"].endswith("+00:00")
+        for p in out["predictions"]:
+            stored_p = Prediction.objects.get(pk=p["id"])
+            assert datetime.fromisoformat(p["created_at"]) == stored_p.created_at
+    assert any(t["predictions"] for t in exported)
+
+
 def test_json_export_defaults_to_annotated_tasks_like_label_studio(text_project):
     tasks = json.loads(_export(text_project, exportType="JSON"))
     assert [t["data"]["text"] for t in tasks] == ["Hello Alice from Paris", "Bob is here"]

@@ -67,6 +67,14 @@ def test_import_keeps_text_that_the_bulk_format_must_escape():
     assert (prediction.score, prediction.model_version) == (1e-7, "\t")
 
 
+def test_imported_timestamps_compare_like_orm_written_ones():
+    """Bulk-written timestamps are stored in the ORM's form: an exact filter finds them."""
+    project = make_project()
+    task = Task.objects.get(pk=_task(project))
+    assert Task.objects.filter(pk=task.pk, created_at=task.created_at).exists()
+    assert Task.objects.filter(pk=task.pk, updated_at__lte=task.updated_at).exists()
+
+
 def test_import_is_all_or_nothing_and_names_the_bad_rows():
     project = make_project()
     items = [{"text": f"row {i}"} for i in range(200)]
