@@ -13,10 +13,14 @@ others of its process. ``HTTP_THREADS`` sizes the pool; keep it at or under ``DB
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
 # Django must be set up before the routing imports models.
 django_wsgi_app = get_wsgi_application()
+# Import every view now rather than on each worker process's first request (about 3 s here:
+# DRF, drf-spectacular, the exporters), which would otherwise land on a user.
+get_resolver().url_patterns  # noqa: B018
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope  # noqa: E402

@@ -74,10 +74,46 @@ def test_json_with_bom_and_leading_blank_lines():
 
 
 def test_json_malformed_item_names_its_index_and_bytes():
-    exc = error("tasks.json", b'[{"a": 1}, {"b": 2}, {"c" 3}]')
+    raw = b'[{"a": 1}, {"b": 2}, {"c" 3}]'
+    exc = error("tasks.json", raw)
     assert exc.row == 3
-    assert str(exc).startswith("tasks.json item 3, bytes 0-")
+    span = re.match(r"tasks\.json item 3, bytes (\d+)-(\d+): ", str(exc))
+    assert span, str(exc)
+    # The named bytes hold the bad item.
+    assert int(span[1]) <= raw.index(b'{"c"') and int(span[2]) >= raw.index(b"3}")
     assert "must be separated by a colon" in str(exc)
+
+
+def test_json_list_items_read_in_runs_match_the_standard_parser():
+    """Runs of items are cut at "}," and parsed at once; cuts that fall inside strings or
+    nested values, and chunk edges, must not change a single item."""
+    from tasks.importers import formats
+
+    tricky = ['}, {"x": 1}', "a},", "\\u00e9 }}, ,{", '"},\n{"', "plain"]
+    items = [
+        {"text": f"{tricky[n % len(tricky)]} {n}", "n": n, "nested": {"list": [{"k": n}]}}
+        for n in range(3000)
+    ]
+    raw = json.dumps(items, indent=1).encode()
+    assert raw.count(b"},") > len(items)
+    original = formats._JSON_LIST_CHUNK_BYTES
+    try:
+        formats._JSON_LIST_CHUNK_BYTES = 4096  # many chunk edges
+        got = list(iter_items(filename="t.json", stream=io.BytesIO(raw)))
+    finally:
+        formats._JSON_LIST_CHUNK_BYTES = original
+    assert got == json.loads(raw)
+
+
+def test_json_list_of_non_objects_is_refused_with_the_item_number(monkeypatch):
+    from tasks.importers import formats
+
+    monkeypatch.setattr(formats, "_JSON_LIST_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(formats, "_JSON_LIST_MAX_RUN", 4096)
+    raw = json.dumps([{"a": 1}] + [[n, "x" * 50] for n in range(500)]).encode()
+    with pytest.raises(ImportFormatError, match="item 2") as caught:
+        list(iter_items(filename="t.json", stream=io.BytesIO(raw)))
+    assert "expected a JSON object" in str(caught.value)
 
 
 def test_json_items_before_an_error_are_yielded_first():
