@@ -94,10 +94,16 @@ def task_counters_refresh(*, task_ids: Iterable[int]) -> None:
         return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
     done = count(Annotation, was_cancelled=False)
+    newest_score = (
+        Prediction.objects.filter(task=OuterRef("pk"), score__isnull=False)
+        .order_by("-id")
+        .values("score")[:1]
+    )
     Task.objects.filter(pk__in=ids).update(
         total_annotations=done,
         cancelled_annotations=count(Annotation, was_cancelled=True),
         total_predictions=count(Prediction),
+        prediction_score=Subquery(newest_score),
         # SET expressions read the old row, so is_labeled recounts rather than reading
         # the total_annotations being written.
         is_labeled=Case(When(GreaterThanOrEqual(done, F("overlap")), then=True), default=False),
