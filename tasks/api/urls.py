@@ -1,5 +1,14 @@
 from annotator.api.paths import api_path
 from tasks.api import transfers, views
+from tasks.api.labelling import (
+    LabelDraftView,
+    LabelNextView,
+    LabelProgressView,
+    LabelSimilarView,
+    LabelSkipView,
+    LabelSubmitView,
+    LabelTaskView,
+)
 
 urlpatterns = [
     *api_path("tasks", views.TaskListView.as_view(), "task-list"),
@@ -45,5 +54,18 @@ urlpatterns = [
         "projects/<int:pk>/exports/<int:export_id>/download",
         transfers.ExportJobDownloadView.as_view(),
         "project-export-download",
+    ),
+]
+
+# The labelling interface (tasks/api/labelling.py).
+urlpatterns += [
+    *api_path("tasks/<int:pk>/label", LabelTaskView.as_view(), "task-label"),
+    *api_path("tasks/<int:pk>/label/submit", LabelSubmitView.as_view(), "task-label-submit"),
+    *api_path("tasks/<int:pk>/label/skip", LabelSkipView.as_view(), "task-label-skip"),
+    *api_path("tasks/<int:pk>/label/draft", LabelDraftView.as_view(), "task-label-draft"),
+    *api_path("tasks/<int:pk>/label/similar", LabelSimilarView.as_view(), "task-label-similar"),
+    *api_path("projects/<int:pk>/label/next", LabelNextView.as_view(), "project-label-next"),
+    *api_path(
+        "projects/<int:pk>/label/progress", LabelProgressView.as_view(), "project-label-progress"
     ),
 ]

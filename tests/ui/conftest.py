@@ -84,8 +84,13 @@ def page_events() -> PageEvents:
 
 
 @pytest.fixture
-def browser_page(_browser: Any, live_server: Any, page_events: PageEvents) -> Iterator[Any]:
+def browser_page(
+    _browser: Any, live_server: Any, page_events: PageEvents, settings: Any
+) -> Iterator[Any]:
     """A fresh browser context and page; ``page.goto("/projects/")`` reaches the live server."""
+    # Websocket broadcasts (async_to_sync) cannot run on a thread where Playwright's loop is
+    # registered, and no browser test listens to them: no channel layer, no broadcast.
+    settings.CHANNEL_LAYERS = {}
     context = _browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(10_000)

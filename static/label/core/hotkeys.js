@@ -91,6 +91,8 @@ export class Hotkeys {
 
   dispatch(event) {
     if (!this.enabled || event.defaultPrevented || event.isComposing) return;
+    // A modal dialog (the help) owns the keyboard until it closes.
+    if (document.querySelector("dialog[open]")) return;
     const keys = eventKeys(event);
     const typing = isTyping(event.target);
     const onButton = event.target instanceof Element && event.target.closest("button, a[href], summary");
