@@ -113,23 +113,25 @@ def label_progress(*, project: Project, user: User) -> Progress:
     remaining = (
         Task.objects.filter(project=project, is_labeled=False).exclude(Exists(annotated)).count()
     )
-    times = list(
+    recent = (
         mine.filter(was_cancelled=False, lead_time__isnull=False)
         .order_by("-id")
         .values_list("lead_time", flat=True)[:LEAD_TIME_SAMPLE]
     )
+    times = [t for t in recent if t is not None]
     median = statistics.median(times) if times else None
     eta = median * remaining if median is not None else None
     return Progress(done, skipped, remaining, median, eta)
 
 
 def _recent_annotations(project_id: int, exclude_task: int) -> list[dict[str, Any]]:
-    return list(
+    rows: list[dict[str, Any]] = list(
         Annotation.objects.filter(project_id=project_id, was_cancelled=False)
         .exclude(task_id=exclude_task)
         .order_by("-id")
-        .values("task_id", "result")[:RECENT_ANNOTATIONS]
+        .values("task_id", "result")[:RECENT_ANNOTATIONS]  # type: ignore[arg-type]
     )
+    return rows
 
 
 def _words(text: str) -> set[str]:
