@@ -1,5 +1,5 @@
 from annotator.api.paths import api_path
-from tasks.api import transfers, views
+from tasks.api import bulk, datamanager, transfers, views
 from tasks.api.labelling import (
     LabelDraftView,
     LabelNextView,
@@ -54,6 +54,25 @@ urlpatterns = [
         "projects/<int:pk>/exports/<int:export_id>/download",
         transfers.ExportJobDownloadView.as_view(),
         "project-export-download",
+    ),
+    *api_path("projects/<int:pk>/data", datamanager.DataPageView.as_view(), "project-data"),
+    *api_path(
+        "projects/<int:pk>/data/count", datamanager.DataCountView.as_view(), "project-data-count"
+    ),
+    *api_path(
+        "projects/<int:pk>/data/next-after",
+        datamanager.DataNextAfterView.as_view(),
+        "project-data-next-after",
+    ),
+    *api_path(
+        "projects/<int:pk>/data/actions/assign", bulk.BulkAssignView.as_view(), "data-assign"
+    ),
+    *api_path("projects/<int:pk>/data/actions/label", bulk.BulkLabelView.as_view(), "data-label"),
+    *api_path(
+        "projects/<int:pk>/data/actions/delete", bulk.BulkDeleteView.as_view(), "data-delete"
+    ),
+    *api_path(
+        "projects/<int:pk>/data/actions/review", bulk.BulkReviewView.as_view(), "data-review"
     ),
 ]
 

@@ -1,0 +1,470 @@
+"""Reads of the data manager: filtered, sorted task pages by keyset, counts, selections and
+"the next task after this one" for labelling in the table's order.
+
+Pages never use OFFSET. A page is ``WHERE project = ? AND <filters> AND (key, id) > (?, ?)
+ORDER BY key, id LIMIT n``: with an index on (project, key, id) the database seeks to the
+cursor and reads n rows, so page 20 000 costs what page 1 costs. Row values, not Django's
+tuple lookups: those fall back to ``key > ? OR (key = ? AND id > ?)`` on SQLite, which walks
+the index from the start of the project.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Substr
+
+from projects.labelconfig import LabelConfig
+from projects.models import Project, ProjectMember
+from tasks.models import Annotation, Task, TaskAssignment
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+PREVIEW_CHARS = 200
+# Search is a substring scan (no index serves "%text%" on SQLite; see the README): each
+# request scans at most this many tasks of the sort order, so its cost stays bounded.
+SEARCH_WINDOW = 20_000
+# "Next after" looks this many pages (segments or search windows) ahead at most.
+NEXT_AFTER_HOPS = 10
+# Bulk actions touch at most this many tasks per request.
+BULK_MAX = 100_000
+
+# Controls whose whole-task answer one value gives (spans and boxes need positions).
+BULK_LABEL_TAGS = ("Choices", "Taxonomy")
+# Object tags whose value is text worth previewing and searching, best first.
+_TEXT_TAGS = ("Text", "HyperText", "Paragraphs")
+
+
+class ReviewState(StrEnum):
+    NOT_REVIEWED = "not_reviewed"
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+# API name -> Task column. Nullable columns are listed in _NULLABLE_SORTS.
+SORT_FIELDS = {
+    "id": "id",
+    "priority": "priority",
+    "annotations": "total_annotations",
+    "prediction_score": "prediction_score",
+}
+_NULLABLE_SORTS = {"prediction_score"}
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    annotated: bool | None = None
+    has_predictions: bool | None = None
+    review: ReviewState | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    score_min: float | None = None
+    score_max: float | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class TaskSort:
+    name: str = "id"
+    descending: bool = False
+
+    @property
+    def column(self) -> str:
+        return SORT_FIELDS[self.name]
+
+    @property
+    def text(self) -> str:
+        return f"-{self.name}" if self.descending else self.name
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends. ``segment`` 1 holds the tasks whose (nullable) sort key is null;
+    they come after all others in both directions, ordered by id."""
+
+    sort: str
+    segment: int
+    key: float | None
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.sort, self.segment, self.key, self.id], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, sort: TaskSort) -> Cursor:
+        """The cursor of a previous page of the same sort; ValidationError naming ``cursor``."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            name, segment, key, task_id = json.loads(raw)
+        except (ValueError, TypeError, binascii.Error):
+            raise ValidationError({"cursor": ["not a cursor of this API"]}) from None
+        ok = (
+            isinstance(segment, int)
+            and segment in (0, 1)
+            and (key is None or (isinstance(key, int | float) and not isinstance(key, bool)))
+            and isinstance(task_id, int)
+            and 0 <= task_id < 2**63
+        )
+        if not ok:
+            raise ValidationError({"cursor": ["not a cursor of this API"]})
+        if name != sort.text:
+            raise ValidationError(
+                {"cursor": [f"the cursor is of sort {name!r}, not {sort.text!r}"]}
+            )
+        return cls(sort=name, segment=segment, key=key, id=task_id)
+
+
+@dataclass
+class TaskRow:
+    id: int
+    preview: str
+    total_annotations: int
+    cancelled_annotations: int
+    overlap: int
+    total_predictions: int
+    priority: float
+    prediction_score: float | None
+    uncertainty: float | None
+    agreement: float | None
+    review_state: str = ""
+    assignees: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TaskPage:
+    """Rows in order and the cursor of the next page. A page can hold fewer rows than asked
+    while more follow (end of a search window, end of the scored tasks): stop at next=None."""
+
+    rows: list[TaskRow]
+    next: Cursor | None
+
+
+class _RowCompare(Func):
+    """``(a, b) > (x, y)``: an index seek on (project, a, b) on SQLite and PostgreSQL."""
+
+    output_field = BooleanField()
+
+    def __init__(self, columns: Sequence[str], op: str, values: Sequence[Any]) -> None:
+        self.op = op
+        super().__init__(*[F(c) for c in columns], *[Value(v) for v in values])
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        parts: list[str] = []
+        params: list[Any] = []
+        for expression in self.get_source_expressions():
+            sql, more = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(more)
+        half = len(parts) // 2
+        return f"({', '.join(parts[:half])}) {self.op} ({', '.join(parts[half:])})", params
+
+
+# --- filters --------------------------------------------------------------------------------
+def text_field_of(config: LabelConfig) -> str | None:
+    """The data field shown as the preview and searched: the first text object's value
+    (``$text``), else the first data field the config names; None for a config without."""
+    objects = list(config.objects.values())
+    for obj in sorted(objects, key=lambda o: o.tag not in _TEXT_TAGS):
+        if obj.value_field:
+            return obj.value_field
+    return config.data_fields[0] if config.data_fields else None
+
+
+def _text_expression(config: LabelConfig) -> Any:
+    name = text_field_of(config)
+    if name is None:
+        return Cast("data", TextField())
+    return KT("data__" + "__".join(name.split(".")))
+
+
+def _filter_q(project: Project, flt: TaskFilter) -> Q:
+    q = Q(project=project)
+    if flt.annotated is not None:
+        q &= Q(total_annotations__gt=0) if flt.annotated else Q(total_annotations=0)
+    if flt.has_predictions is not None:
+        q &= Q(total_predictions__gt=0) if flt.has_predictions else Q(total_predictions=0)
+    if flt.score_min is not None:
+        q &= Q(prediction_score__gte=flt.score_min)
+    if flt.score_max is not None:
+        q &= Q(prediction_score__lte=flt.score_max)
+    if flt.review is ReviewState.NOT_REVIEWED:
+        # Annotated, with at least one finished annotation nobody has judged or queued.
+        unjudged = Annotation.objects.filter(
+            task=OuterRef("pk"), was_cancelled=False, review_status=""
+        )
+        q &= Q(total_annotations__gt=0) & Q(Exists(unjudged))
+    elif flt.review is not None:
+        # Driven from the partial review index: the reviewed annotations are few.
+        judged = Annotation.objects.filter(
+            project=project, review_status=flt.review.value, was_cancelled=False
+        ).values("task_id")
+        q &= Q(pk__in=judged)
+    if flt.assignee is not None:
+        assigned = TaskAssignment.objects.filter(project=project, user_id=flt.assignee)
+        q &= Q(pk__in=assigned.values("task_id"))
+    if flt.unassigned:
+        q &= ~Q(Exists(TaskAssignment.objects.filter(task=OuterRef("pk"))))
+    return q
+
+
+def datamanager_tasks(*, project: Project, flt: TaskFilter) -> QuerySet[Task]:
+    """Every task matching the filter, search included (unbounded: counts, bulk actions)."""
+    tasks = Task.objects.filter(_filter_q(project, flt))
+    if flt.search:
+        tasks = tasks.alias(search_text=_text_expression(project.parsed_config)).filter(
+            search_text__icontains=flt.search
+        )
+    return tasks
+
+
+def datamanager_count(*, project: Project, flt: TaskFilter) -> int:
+    return datamanager_tasks(project=project, flt=flt).count()
+
+
+# --- pages ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Segment:
+    where: Q
+    key: str | None  # None: ordered by id alone
+
+
+def _segments(sort: TaskSort) -> list[_Segment]:
+    column = sort.column
+    if column == "id":
+        return [_Segment(Q(), None)]
+    if sort.name in _NULLABLE_SORTS:
+        return [
+            _Segment(Q(**{f"{column}__isnull": False}), column),
+            _Segment(Q(**{f"{column}__isnull": True}), None),
+        ]
+    return [_Segment(Q(), column)]
+
+
+def _ordered(tasks: QuerySet[Task], segment: _Segment, sort: TaskSort) -> QuerySet[Task]:
+    columns = [segment.key, "id"] if segment.key else ["id"]
+    order = [OrderBy(F(c), descending=sort.descending) for c in columns]
+    return tasks.filter(segment.where).order_by(*order)
+
+
+def _after(segment: _Segment, sort: TaskSort, cursor: Cursor) -> Q:
+    op = "<" if sort.descending else ">"
+    if segment.key is None:
+        return Q(**{"id__lt" if sort.descending else "id__gt": cursor.id})
+    return Q(_RowCompare([segment.key, "id"], op, [cursor.key, cursor.id]))
+
+
+def _cursor_of(
+    row: dict[str, Any], segment_index: int, segment: _Segment, sort: TaskSort
+) -> Cursor:
+    key = row[segment.key] if segment.key else None
+    return Cursor(sort=sort.text, segment=segment_index, key=key, id=row["id"])
+
+
+_ROW_FIELDS = (
+    "id", "total_annotations", "cancelled_annotations", "overlap", "total_predictions",
+    "priority", "prediction_score", "uncertainty", "agreement",
+)  # fmt: skip
+
+
+def datamanager_page(
+    *,
+    project: Project,
+    flt: TaskFilter,
+    sort: TaskSort,
+    cursor: Cursor | None = None,
+    size: int = PAGE_SIZE,
+    decorate: bool = True,
+) -> TaskPage:
+    """One page in ``sort`` order after ``cursor``: one query, two with a search (the end of
+    the scanned window), plus two for the page's assignees and review states."""
+    segments = _segments(sort)
+    index = cursor.segment if cursor is not None else 0
+    segment = segments[index]
+    tasks = _ordered(Task.objects.filter(_filter_q(project, flt)), segment, sort)
+    if cursor is not None and cursor.id:  # id 0: the start of a segment
+        tasks = tasks.filter(_after(segment, sort, cursor))
+    text = _text_expression(project.parsed_config)
+    page = tasks
+    if flt.search:
+        window = tasks.values("pk")[:SEARCH_WINDOW]
+        page = _ordered(Task.objects.filter(pk__in=window), segment, sort)
+        page = page.alias(search_text=text).filter(search_text__icontains=flt.search)
+    page = page.annotate(preview_text=Substr(text, 1, PREVIEW_CHARS + 1))
+    rows = list(page.values(*_ROW_FIELDS, "preview_text")[:size])
+    if len(rows) == size:
+        next_cursor: Cursor | None = _cursor_of(rows[-1], index, segment, sort)
+    else:
+        next_cursor = None
+        if flt.search:
+            columns = [segment.key, "id"] if segment.key else ["id"]
+            tail = tasks.values(*columns)[SEARCH_WINDOW - 1 : SEARCH_WINDOW]
+            last = next(iter(tail), None)
+            if last is not None:
+                next_cursor = _cursor_of(last, index, segment, sort)
+        if next_cursor is None and index + 1 < len(segments):
+            next_cursor = Cursor(sort=sort.text, segment=index + 1, key=None, id=0)
+    out = [_row(r) for r in rows]
+    if decorate and out:
+        _decorate(out)
+    return TaskPage(rows=out, next=next_cursor)
+
+
+def _row(values: dict[str, Any]) -> TaskRow:
+    preview = values.pop("preview_text")
+    preview = "" if preview is None else str(preview)
+    if len(preview) > PREVIEW_CHARS:
+        preview = preview[:PREVIEW_CHARS] + "…"
+    score = values["prediction_score"]
+    if values["uncertainty"] is None and score is not None:
+        # No stored uncertainty (activelearn writes one): the model's own doubt.
+        values["uncertainty"] = 1.0 - score
+    return TaskRow(preview=preview, **values)
+
+
+def _decorate(rows: list[TaskRow]) -> None:
+    """Assignees and review state of a page's tasks: two queries whatever the page size."""
+    by_id = {r.id: r for r in rows}
+    assignments = (
+        TaskAssignment.objects.filter(task_id__in=by_id)
+        .order_by("task_id", "user__username")
+        .values("task_id", "user_id", "user__username")
+    )
+    for a in assignments:
+        by_id[a["task_id"]].assignees.append({"id": a["user_id"], "username": a["user__username"]})
+    states: dict[int, set[str]] = defaultdict(set)
+    counted = (
+        Annotation.objects.filter(task_id__in=by_id, was_cancelled=False)
+        .order_by()
+        .values("task_id", "review_status")
+        .annotate(n=Count("id"))
+    )
+    for c in counted:
+        states[c["task_id"]].add(c["review_status"])
+    for task_id, found in states.items():
+        by_id[task_id].review_state = review_state_of(found)
+
+
+def review_state_of(statuses: set[str]) -> str:
+    """One state per task from its finished annotations' review_status: a rejection shows
+    first, then work waiting for review, then unjudged work; accepted when all are."""
+    if "rejected" in statuses:
+        return ReviewState.REJECTED.value
+    if "pending" in statuses:
+        return ReviewState.PENDING.value
+    if "" in statuses:
+        return ReviewState.NOT_REVIEWED.value
+    return ReviewState.ACCEPTED.value if statuses else ""
+
+
+def datamanager_next_after(
+    *, project: Project, flt: TaskFilter, sort: TaskSort, task_id: int
+) -> int | None:
+    """The id of the task that follows ``task_id`` under the filter and sort (None at the
+    end), for labelling "in order" from the data manager. The task itself need not match the
+    filter any more (it was just annotated): its current sort key places it."""
+    current = Task.objects.filter(project=project, pk=task_id).values(sort.column, "id").first()
+    if current is None:
+        raise ValidationError({"task": [f"task {task_id} is not in project {project.pk}"]})
+    key = current[sort.column] if sort.column != "id" else None
+    segment = 1 if sort.name in _NULLABLE_SORTS and key is None else 0
+    cursor: Cursor | None = Cursor(sort=sort.text, segment=segment, key=key, id=task_id)
+    for _ in range(NEXT_AFTER_HOPS):
+        assert cursor is not None
+        page = datamanager_page(
+            project=project, flt=flt, sort=sort, cursor=cursor, size=1, decorate=False
+        )
+        if page.rows:
+            return page.rows[0].id
+        if page.next is None:
+            return None
+        cursor = page.next
+    return None
+
+
+# --- selections -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskSelection:
+    """What a bulk action applies to: listed ids, or every task matching ``flt`` but the
+    ``excluded`` ids (the table's "select all")."""
+
+    ids: tuple[int, ...] = ()
+    all: bool = False
+    flt: TaskFilter = field(default_factory=TaskFilter)
+    excluded: tuple[int, ...] = ()
+
+
+def datamanager_selection(*, project: Project, selection: TaskSelection) -> QuerySet[Task]:
+    """The selected tasks of the project; ValidationError naming ``selection`` for ids of
+    other projects (or unknown ones) and for more than BULK_MAX tasks."""
+    if selection.all:
+        tasks = datamanager_tasks(project=project, flt=selection.flt)
+        if selection.excluded:
+            tasks = tasks.exclude(pk__in=selection.excluded)
+    else:
+        wanted = set(selection.ids)
+        tasks = Task.objects.filter(project=project, pk__in=wanted)
+        found = set(tasks.values_list("pk", flat=True))
+        missing = sorted(wanted - found)
+        if missing:
+            shown = ", ".join(str(i) for i in missing[:20])
+            raise ValidationError({"selection": [f"tasks not in project {project.pk}: {shown}"]})
+    if tasks.values("pk")[: BULK_MAX + 1].count() > BULK_MAX:
+        raise ValidationError(
+            {"selection": [f"more than {BULK_MAX} tasks: narrow the filter or act in parts"]}
+        )
+    return tasks
+
+
+def selection_id_batches(tasks: QuerySet[Task], size: int = 1000) -> Iterator[list[int]]:
+    """Ids of ``tasks`` in id order, ``size`` at a time (keyset, constant memory)."""
+    last = 0
+    while True:
+        batch = list(tasks.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]
+
+
+# --- the page -------------------------------------------------------------------------------
+def datamanager_members(*, project: Project) -> list[dict[str, Any]]:
+    """Members a manager can assign tasks to."""
+    rows = (
+        ProjectMember.objects.filter(project=project)
+        .order_by("user__username")
+        .values("user_id", "user__username", "role")
+    )
+    return [{"id": r["user_id"], "username": r["user__username"], "role": r["role"]} for r in rows]
+
+
+def datamanager_label_controls(*, config: LabelConfig) -> list[dict[str, Any]]:
+    """Controls bulk labelling can answer for a whole task, with their top-level options."""
+    return [
+        {"name": c.name, "tag": c.tag, "values": [label.value for label in c.labels]}
+        for c in config.controls.values()
+        if c.tag in BULK_LABEL_TAGS and c.labels and not c.has_dynamic_labels
+    ]
