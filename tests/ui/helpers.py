@@ -19,3 +19,32 @@ def project_with_tasks(texts: list[str], **fields: Any) -> tuple[Project, list[T
 def open_task(page: Any, project: Project, task: Task) -> None:
     page.goto(f"/projects/{project.pk}/label/{task.pk}/")
     page.wait_for_selector(f"#label-app[data-state=ready][data-task='{task.pk}']")
+
+
+_CHAR_BOX = """([start, end]) => {
+  const segs = [...document.querySelectorAll('.lv-text .seg')];
+  const edge = (offset, right) => {
+    const at = right ? offset - 1 : offset;
+    const seg = segs.find((s) => +s.dataset.start <= at && at < +s.dataset.end);
+    const range = document.createRange();
+    range.setStart(seg.firstChild, at - +seg.dataset.start);
+    range.setEnd(seg.firstChild, at - +seg.dataset.start + 1);
+    const rect = range.getBoundingClientRect();
+    return [right ? rect.right - 1 : rect.left + 1, rect.top + rect.height / 2];
+  };
+  return [edge(start, false), edge(end, true)];
+}"""
+
+
+def drag_text(page: Any, start: int, end: int) -> None:
+    """Select text[start:end] with the mouse, as a user drags over it."""
+    (x0, y0), (x1, y1) = page.evaluate(_CHAR_BOX, [start, end])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=8)
+    page.mouse.up()
+
+
+def regions(page: Any) -> list[tuple[str, list[str]]]:
+    items = page.evaluate("labelSession.store.result().filter(i => i.type === 'labels')")
+    return sorted((i["value"]["text"], i["value"]["labels"]) for i in items)
