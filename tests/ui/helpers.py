@@ -10,9 +10,13 @@ from tasks.services import tasks_import
 from tests.factories import make_project
 
 
-def project_with_tasks(texts: list[str], **fields: Any) -> tuple[Project, list[Task]]:
+def project_with_tasks(
+    texts: list[str | dict[str, Any]], **fields: Any
+) -> tuple[Project, list[Task]]:
+    """A project (``make_project`` fields) with one task per text (or data dict)."""
     project = make_project(**fields)
-    ids = tasks_import(project=project, items=[{"text": t} for t in texts], user=None).task_ids
+    items = [{"text": t} if isinstance(t, str) else t for t in texts]
+    ids = tasks_import(project=project, items=items, user=None).task_ids
     return project, list(Task.objects.filter(pk__in=ids).order_by("id"))
 
 
