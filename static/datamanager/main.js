@@ -11,6 +11,7 @@ const form = document.getElementById("dm-filters");
 const rowsNode = document.getElementById("dm-rows");
 const statusNode = document.getElementById("dm-status");
 const moreButton = document.getElementById("dm-more");
+const countNode = document.getElementById("dm-count");
 const FILTERS = ["search", "annotated", "has_predictions", "review", "assignee", "score_min", "score_max"];
 const REVIEW_TEXT = { not_reviewed: "not reviewed", pending: "to review", accepted: "accepted", rejected: "rejected" };
 // A short page with a next cursor (end of a search window) is followed at once, this often.
@@ -138,6 +139,7 @@ async function loadCount() {
     const body = await api(`${page.api}/count?${params}`);
     if (generation !== state.generation) return;
     state.count = body.count;
+    countNode.textContent = `${body.count} ${body.count === 1 ? "task" : "tasks"}`;
     updateSelection();
   } catch (error) {
     showError(error);
@@ -148,6 +150,7 @@ function refresh() {
   state.selected.clear();
   state.allMatching = false;
   state.count = null;
+  countNode.textContent = "";
   statusNode.textContent = "";
   statusNode.classList.remove("error");
   window.history.replaceState(null, "", `?${currentQuery()}`);

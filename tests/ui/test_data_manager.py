@@ -25,7 +25,8 @@ def _open(page, project):
 
 
 def _project_with_tasks(texts, **item):
-    project, tasks = project_with_tasks([{"data": {"text": t}, **item} for t in texts])
+    items = [{"data": {"text": t}, **item} for t in texts]
+    project, tasks = project_with_tasks(items, title="Support tickets")
     return project, [t.pk for t in tasks]
 
 
@@ -37,6 +38,11 @@ def test_bulk_label_a_selection(browser_page, page_events):
     annotator = make_user(username="nadia")
     add_member(project, annotator, "annotator")
     TaskAssignment.objects.create(project=project, task_id=ids[3], user=annotator)
+    # Varied columns, for the README's screenshot.
+    columns = zip(ids, [0.62, 0.91, None, 0.34], [0.5, 0.2, 0.9, 0.1], strict=True)
+    for task_id, score, priority in columns:
+        Task.objects.filter(pk=task_id).update(prediction_score=score, priority=priority)
+    Task.objects.filter(pk=ids[1]).update(agreement=0.83)
     manager = project.created_by
     page = browser_page
     login(page, manager)
