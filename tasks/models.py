@@ -97,7 +97,10 @@ class Annotation(models.Model):
         ],
     )
     lead_time = models.FloatField(null=True, blank=True, help_text="Seconds spent.")
-    notes = models.TextField(blank=True, default="", help_text="The annotator's comment.")
+    # db_default too: imports write annotation rows with raw multi-row INSERTs.
+    notes = models.TextField(
+        blank=True, default="", db_default="", help_text="The annotator's comment."
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Incremented on each update; a stale write is refused."
     )
@@ -148,7 +151,7 @@ class Draft(models.Model):
     )
     result = models.JSONField(default=list, blank=True)
     lead_time = models.FloatField(null=True, blank=True)
-    notes = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="", db_default="")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
