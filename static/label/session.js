@@ -8,6 +8,7 @@ import { Workspace } from "./core/workspace.js";
 import { Panels } from "./panels/index.js";
 
 const AUTOSAVE_MS = 3000;
+const SIDE_REQUESTS_DELAY_MS = 400;
 const $ = (id) => document.getElementById(id);
 
 function predictionItems(prediction) {
@@ -71,8 +72,14 @@ export class Session {
     this.app.dataset.task = String(task.id);
     this.focusFirst();
     this.markReady();
-    this.heartbeat();
     this.prefetch();
+    // Side requests wait a moment: the neighbours' prefetch goes first, and a user moving
+    // on at once does not queue requests for a task already left.
+    clearTimeout(this.sideTimer);
+    this.sideTimer = setTimeout(() => {
+      this.heartbeat();
+      this.panels.later(this.current);
+    }, SIDE_REQUESTS_DELAY_MS);
   }
 
   markReady() {
@@ -190,6 +197,8 @@ export class Session {
   }
 
   finished() {
+    clearTimeout(this.sideTimer);
+    clearInterval(this.lockTimer);
     this.ws.unmount();
     this.current = null;
     this.app.dataset.state = "done";

@@ -93,7 +93,6 @@ def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
     """Everything the page needs to show one task to ``user`` (also embedded in the page)."""
     start = reads.label_start_get(task=task, user=user)
     neighbours = reads.task_neighbours(task=task)
-    text = reads.task_text(config=task.project.parsed_config, data=task.data)
     return {
         "task": {
             "id": task.pk,
@@ -106,7 +105,6 @@ def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
         "annotation": _work(start.annotation),
         "prediction": _prediction(start.prediction),
         "neighbours": {"previous": neighbours.previous, "next": neighbours.next},
-        "entities": reads.label_known_entities(task=task, text=text),
     }
 
 
@@ -248,3 +246,15 @@ class LabelSimilarView(APIView):
         task = task_or_404(request, pk, Action.ANNOTATE)
         text = reads.task_text(config=task.project.parsed_config, data=task.data)
         return Response({"similar": reads.label_similar_tasks(task=task, text=text)})
+
+
+class LabelEntitiesView(APIView):
+    @extend_schema(
+        responses={200: dict, **ERRORS},
+        description="Span texts labelled elsewhere in the project that occur in this task, "
+        "with their most frequent label (suggestions).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        task = task_or_404(request, pk, Action.ANNOTATE)
+        text = reads.task_text(config=task.project.parsed_config, data=task.data)
+        return Response({"entities": reads.label_known_entities(task=task, text=text)})

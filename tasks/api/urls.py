@@ -2,6 +2,7 @@ from annotator.api.paths import api_path
 from tasks.api import bulk, datamanager, transfers, views
 from tasks.api.labelling import (
     LabelDraftView,
+    LabelEntitiesView,
     LabelNextView,
     LabelProgressView,
     LabelSimilarView,
@@ -83,6 +84,7 @@ urlpatterns += [
     *api_path("tasks/<int:pk>/label/skip", LabelSkipView.as_view(), "task-label-skip"),
     *api_path("tasks/<int:pk>/label/draft", LabelDraftView.as_view(), "task-label-draft"),
     *api_path("tasks/<int:pk>/label/similar", LabelSimilarView.as_view(), "task-label-similar"),
+    *api_path("tasks/<int:pk>/label/entities", LabelEntitiesView.as_view(), "task-label-entities"),
     *api_path("projects/<int:pk>/label/next", LabelNextView.as_view(), "project-label-next"),
     *api_path(
         "projects/<int:pk>/label/progress", LabelProgressView.as_view(), "project-label-progress"

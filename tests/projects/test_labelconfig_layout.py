@@ -36,5 +36,7 @@ def test_unnamed_relations_get_the_parsers_name():
 
 
 def test_html_layout_tags_carry_no_attributes():
-    root = config_layout('<View><div style="x" class="y">hi</div><Text name="t" value="$t"/></View>')
+    root = config_layout(
+        '<View><div style="x" class="y">hi</div><Text name="t" value="$t"/></View>'
+    )
     assert "attrs" not in root["children"][0]

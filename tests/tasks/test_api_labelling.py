@@ -177,7 +177,7 @@ def test_progress_counts_your_work_and_estimates_from_your_median(setup):
 
 
 def test_similar_tasks_rank_by_shared_words_with_their_labels(setup):
-    project, tasks, annotator = setup
+    _, tasks, annotator = setup
     annotation_create(
         task=tasks[0], user=annotator, result=[choice("greet"), span(9, 14, "Paris", "LOC")]
     )
@@ -189,11 +189,11 @@ def test_similar_tasks_rank_by_shared_words_with_their_labels(setup):
 
 
 def test_known_entities_are_offered_when_their_text_occurs(setup):
-    project, tasks, annotator = setup
+    _, tasks, annotator = setup
     annotation_create(task=tasks[0], user=annotator, result=[span(9, 14, "Paris", "LOC")])
-    entities = api(annotator).get(f"/api/tasks/{tasks[2].pk}/label").json()["entities"]
+    entities = api(annotator).get(f"/api/tasks/{tasks[2].pk}/label/entities").json()["entities"]
     assert entities == [{"text": "Paris", "label": "LOC", "from_name": "label", "type": "labels"}]
-    assert api(annotator).get(f"/api/tasks/{tasks[1].pk}/label").json()["entities"] == []
+    assert api(annotator).get(f"/api/tasks/{tasks[1].pk}/label/entities").json()["entities"] == []
 
 
 @pytest.mark.parametrize(
@@ -204,6 +204,7 @@ def test_known_entities_are_offered_when_their_text_occurs(setup):
         ("post", "/api/tasks/{task}/label/skip"),
         ("post", "/api/tasks/{task}/label/draft"),
         ("get", "/api/tasks/{task}/label/similar"),
+        ("get", "/api/tasks/{task}/label/entities"),
         ("get", "/api/projects/{project}/label/next"),
         ("get", "/api/projects/{project}/label/progress"),
     ],

@@ -30,7 +30,9 @@ def test_accepting_a_prediction_takes_one_key(setup):
         {**span(14, 19, "Paris", "PER", item_id="s2"), "score": 0.55},
         {**choice("greet"), "score": 0.8},
     ]
-    prediction = Prediction.objects.create(task=tasks[0], project=project, result=result, score=0.77)
+    prediction = Prediction.objects.create(
+        task=tasks[0], project=project, result=result, score=0.77
+    )
     open_task(page, project, tasks[0])
     assert page.locator(".lv-chip.conf-high", has_text="PER 95%").is_visible()
     assert page.locator(".lv-chip.conf-low", has_text="PER 55%").is_visible()
@@ -46,11 +48,15 @@ def test_accepting_a_prediction_takes_one_key(setup):
 
 def test_editing_a_prediction_makes_it_the_annotators(setup):
     page, project, tasks = setup
-    Prediction.objects.create(task=tasks[0], project=project, result=[{**choice("greet"), "score": 0.95}])
+    Prediction.objects.create(
+        task=tasks[0], project=project, result=[{**choice("greet"), "score": 0.95}]
+    )
     open_task(page, project, tasks[0])
     assert page.locator(".lv-choice.conf-high").count() == 1
     page.keyboard.press("2")  # ask instead
-    assert page.locator(".lv-choice.conf-high, .lv-choice.conf-mid, .lv-choice.conf-low").count() == 0
+    assert (
+        page.locator(".lv-choice.conf-high, .lv-choice.conf-mid, .lv-choice.conf-low").count() == 0
+    )
     page.keyboard.press("Enter")
     _wait_task(page, tasks[1])
     item = Annotation.objects.get(task=tasks[0]).result[0]
@@ -146,7 +152,17 @@ def test_question_mark_lists_every_shortcut(setup):
     dialog = page.locator("#lbl-help-dialog")
     dialog.wait_for()
     text = dialog.inner_text()
-    for expected in ("submit", "skip", "undo", "redo", "next task", "previous task", "label PER", "choose greet", "accept the prediction"):
+    for expected in (
+        "submit",
+        "skip",
+        "undo",
+        "redo",
+        "next task",
+        "previous task",
+        "label PER",
+        "choose greet",
+        "accept the prediction",
+    ):
         assert expected in text
     screenshot(page, "label-help")
     page.keyboard.press("Escape")

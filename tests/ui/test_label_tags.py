@@ -11,13 +11,39 @@ from tests.ui.helpers import open_task, project_with_tasks, regions
 
 pytestmark = pytest.mark.browser
 
-FAMILIES = ["Billing", "Delivery", "Account", "Product", "Returns", "Payment", "Shipping", "Support", "Orders", "Loyalty", "Store", "Other"]
-TOPICS = ["refund late", "refund missing", "invoice wrong", "charged twice", "address change", "damaged item", "lost parcel", "password reset", "warranty claim", "gift card"]
+FAMILIES = [
+    "Billing",
+    "Delivery",
+    "Account",
+    "Product",
+    "Returns",
+    "Payment",
+    "Shipping",
+    "Support",
+    "Orders",
+    "Loyalty",
+    "Store",
+    "Other",
+]
+TOPICS = [
+    "refund late",
+    "refund missing",
+    "invoice wrong",
+    "charged twice",
+    "address change",
+    "damaged item",
+    "lost parcel",
+    "password reset",
+    "warranty claim",
+    "gift card",
+]
 
 
 def _taxonomy_config() -> str:
     families = "".join(
-        f'<Choice value="{family}">' + "".join(f'<Choice value="{family} {topic}"/>' for topic in TOPICS) + "</Choice>"
+        f'<Choice value="{family}">'
+        + "".join(f'<Choice value="{family} {topic}"/>' for topic in TOPICS)
+        + "</Choice>"
         for family in FAMILIES
     )
     return f'<View><Text name="text" value="$text"/><Taxonomy name="intent" toName="text" leafsOnly="true">{families}</Taxonomy></View>'
@@ -27,20 +53,29 @@ def test_pick_an_intent_by_taxonomy_search(browser_page):
     project, tasks = project_with_tasks(["Where is my refund?"], label_config=_taxonomy_config())
     login(browser_page, project.created_by)
     open_task(browser_page, project, tasks[0])
-    assert browser_page.evaluate("labelSession.page.schema.controls[0].labels.flatMap(l => l.children).length") == 120
+    assert (
+        browser_page.evaluate(
+            "labelSession.page.schema.controls[0].labels.flatMap(l => l.children).length"
+        )
+        == 120
+    )
     browser_page.keyboard.press("/")
     browser_page.keyboard.type("billing refund lat")
     assert browser_page.locator(".lv-tax-item").count() == 1
     browser_page.keyboard.press("Enter")
     value = browser_page.evaluate("labelSession.store.result()[0].value.taxonomy")
     assert value == [["Billing", "Billing refund late"]]
-    assert browser_page.locator(".lv-tax-chip", has_text="Billing / Billing refund late").is_visible()
+    assert browser_page.locator(
+        ".lv-tax-chip", has_text="Billing / Billing refund late"
+    ).is_visible()
     screenshot(browser_page, "label-taxonomy-search")
     browser_page.keyboard.press("Escape")  # clear the search
     browser_page.keyboard.press("Escape")  # leave the field
     browser_page.keyboard.press("Enter")
     browser_page.wait_for_selector("#label-app[data-state=done]")
-    assert Annotation.objects.get().result[0]["value"]["taxonomy"] == [["Billing", "Billing refund late"]]
+    assert Annotation.objects.get().result[0]["value"]["taxonomy"] == [
+        ["Billing", "Billing refund late"]
+    ]
 
 
 def test_taxonomy_tree_by_keyboard(browser_page):
@@ -103,8 +138,14 @@ def test_textarea_rating_number_and_propagation(browser_page):
     browser_page.locator(".lv-text").focus()
     browser_page.keyboard.press("Enter")
     browser_page.wait_for_selector("#label-app[data-state=done]")
-    values = {i["type"]: i["value"] for i in Annotation.objects.get().result if i["type"] != "labels"}
-    assert values == {"textarea": {"text": ["two cities"]}, "rating": {"rating": 4}, "number": {"number": 3}}
+    values = {
+        i["type"]: i["value"] for i in Annotation.objects.get().result if i["type"] != "labels"
+    }
+    assert values == {
+        "textarea": {"text": ["two cities"]},
+        "rating": {"rating": 4},
+        "number": {"number": 3},
+    }
 
 
 def test_unsupported_tags_show_a_box_not_a_blank_page(browser_page):
@@ -127,13 +168,17 @@ def test_scripts_in_text_labels_and_guidelines_render_as_text(browser_page, page
     config = f"""<View><Header value="$title"/><Text name="text" value="$text"/><HyperText name="html" value="$html"/>
       <Labels name="label" toName="text"><Label value="{bad_label}" hotkey="x"/></Labels>
       <Choices name="c" toName="text"><Choice value="&lt;script&gt;alert('choice')&lt;/script&gt;"/></Choices></View>"""
-    guidelines = "Read <script>alert('guide')</script> and <img src=x onerror=alert('guide2')> **now**"
+    guidelines = (
+        "Read <script>alert('guide')</script> and <img src=x onerror=alert('guide2')> **now**"
+    )
     data = {
         "text": XSS_TEXT,
         "html": "<p>ok</p><img src=x onerror=\"alert('html')\"><script>alert('h')</script>",
         "title": "<b onmouseover=alert(1)>title</b>",
     }
-    project, (task,) = project_with_tasks([data], label_config=config, expert_instruction=guidelines)
+    project, (task,) = project_with_tasks(
+        [data], label_config=config, expert_instruction=guidelines
+    )
     login(browser_page, project.created_by)
     open_task(browser_page, project, task)
     browser_page.keyboard.press("ArrowRight")
@@ -146,7 +191,10 @@ def test_scripts_in_text_labels_and_guidelines_render_as_text(browser_page, page
     assert browser_page.get_by_text("<img src=x onerror=alert('label')>").first.is_visible()
     assert browser_page.get_by_text("<script>alert('choice')</script>").is_visible()
     assert browser_page.get_by_text("<b onmouseover=alert(1)>title</b>").is_visible()
-    assert browser_page.locator(".guidelines").inner_text().count("<script>alert('guide')</script>") == 1
+    assert (
+        browser_page.locator(".guidelines").inner_text().count("<script>alert('guide')</script>")
+        == 1
+    )
     assert browser_page.locator("img").count() == 0
     assert browser_page.locator(".lv-text .seg script").count() == 0
     screenshot(browser_page, "label-xss-as-text")

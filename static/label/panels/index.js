@@ -142,9 +142,21 @@ class EntitiesPanel {
     session.store.subscribe(() => this.render());
   }
 
-  show(payload) {
-    this.known = payload.entities || [];
+  show() {
+    this.known = [];
     this.render();
+  }
+
+  async load(payload) {
+    const id = payload.task.id;
+    try {
+      const { entities } = await api(`/api/tasks/${id}/label/entities`);
+      if (this.session.current?.task.id !== id) return;
+      this.known = entities;
+      this.render();
+    } catch {
+      // Suggestions are a help: without them the page works the same.
+    }
   }
 
   objects() {
@@ -209,7 +221,6 @@ class ContextPanel {
     this.taskId = payload.task.id;
     this.loadedFor = null;
     clear(this.similar).append(el("h3", { text: "Similar annotated tasks" }));
-    this.loadSimilar();
   }
 
   async loadSimilar() {
@@ -301,6 +312,12 @@ export class Panels {
     this.intents.show(payload);
     this.entities.show(payload);
     this.context.show(payload);
+  }
+
+  // What needs the server, once the task is on screen.
+  later(payload) {
     this.progress.show();
+    this.entities.load(payload);
+    this.context.loadSimilar();
   }
 }
