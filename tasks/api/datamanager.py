@@ -162,7 +162,7 @@ class DataPageView(APIView):
         project = project_or_404(request, pk)
         query = valid_input(DataPageIn, request.query_params)
         sort = _sort(query)
-        cursor = Cursor.decode(query["cursor"], sort) if query.get("cursor") else None
+        cursor = Cursor.decode(query["cursor"], sort.text) if query.get("cursor") else None
         page = datamanager_page(
             project=project,
             flt=task_filter_of(query),
