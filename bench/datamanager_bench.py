@@ -69,6 +69,7 @@ def _build(n: int, seed: int) -> dict[str, Any]:
     from projects.services import organization_create, project_create, project_member_set
     from tasks.models import Annotation, Task, TaskAssignment
     from tasks.services.bulk import insert_rows
+    from tasks.services.imports import TASK_COLUMNS
     from tests.factories import NER_CONFIG
 
     rng = random.Random(seed)
@@ -81,11 +82,6 @@ def _build(n: int, seed: int) -> dict[str, Any]:
     project_member_set(project=project, user=member, role="annotator")
     now = timezone.now()
     started = time.perf_counter()
-    task_columns = (
-        "id", "project_id", "data", "meta", "priority", "overlap", "total_annotations",
-        "cancelled_annotations", "total_predictions", "is_labeled", "prediction_score",
-        "created_at", "updated_at",
-    )  # fmt: skip
     annotation_columns = (
         "task_id", "project_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
         "review_status", "notes", "version", "created_at", "updated_at",
@@ -114,7 +110,7 @@ def _build(n: int, seed: int) -> dict[str, Any]:
                     assignments.append(
                         TaskAssignment(project=project, task_id=i, user=member, created_at=now)
                     )
-            insert_rows(Task, task_columns, tasks)
+            insert_rows(Task, TASK_COLUMNS, tasks)  # the importer's column order
             insert_rows(Annotation, annotation_columns, annotations)
             TaskAssignment.objects.bulk_create(assignments)
     with connection.cursor() as cursor:
