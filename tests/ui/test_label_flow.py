@@ -167,3 +167,20 @@ def test_question_mark_lists_every_shortcut(setup):
     screenshot(page, "label-help")
     page.keyboard.press("Escape")
     assert not dialog.is_visible()
+
+
+def test_entities_labelled_elsewhere_are_suggested(setup):
+    page, project, tasks = setup
+    from tasks.services import annotation_create
+
+    annotation_create(task=tasks[0], user=project.created_by, result=[span(0, 5, "Alice", "PER")])
+    tasks[2].data = {"text": "Carol met Alice"}
+    tasks[2].save()
+    open_task(page, project, tasks[2])
+    panel = page.locator("#lbl-entities")
+    panel.get_by_text("Known entities").wait_for()
+    assert "Alice" in panel.inner_text() and "PER" in panel.inner_text()
+    screenshot(page, "label-entity-suggestions")
+    page.keyboard.press("Alt+e")
+    assert regions(page) == [("Alice", ["PER"])]
+    assert panel.is_hidden()
