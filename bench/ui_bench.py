@@ -96,9 +96,7 @@ class Bench:
             " && document.querySelector('#label-app').dataset.state === 'ready'"
         )
         return float(
-            self.page.evaluate(
-                "performance.getEntriesByName('label-switch').slice(-1)[0].duration"
-            )
+            self.page.evaluate("performance.getEntriesByName('label-switch').slice(-1)[0].duration")
         )
 
     def annotation_of(self, task_id: int) -> list[dict[str, Any]]:
