@@ -257,6 +257,8 @@ def datamanager_page(
     the scanned window), plus two for the page's assignees and review states."""
     segments = _segments(sort)
     index = cursor.segment if cursor is not None else 0
+    if index >= len(segments):
+        raise ValidationError({"cursor": ["not a cursor of this API"]})
     segment = segments[index]
     tasks = _ordered(Task.objects.filter(_filter_q(project, flt, sort)), segment, sort)
     if cursor is not None and cursor.id:  # id 0: the start of a segment

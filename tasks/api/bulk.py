@@ -88,6 +88,7 @@ class LabelIn(SelectionActionIn):
     result = serializers.ListField(
         child=serializers.DictField(),
         required=False,
+        allow_empty=False,
         help_text="or: a whole Label Studio result to apply to every task",
     )
 

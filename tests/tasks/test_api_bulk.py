@@ -105,6 +105,15 @@ def test_bad_table_parameters_are_400_naming_the_field(project, ids, params, fie
     assert field in body["validation_errors"], body
 
 
+def test_a_forged_cursor_past_the_last_segment_is_refused(project, ids):
+    from tasks.keyset import Cursor
+
+    forged = Cursor(sort="id", segment=1, key=None, id=3).encode()
+    response = api(project.created_by).get(_url(project), {"cursor": forged})
+    assert response.status_code == 400
+    assert "cursor" in response.json()["validation_errors"]
+
+
 def test_a_cursor_of_another_sort_is_refused(project, ids):
     client = api(project.created_by)
     first = client.get(_url(project), {"page_size": 2, "sort": "-priority"}).json()
@@ -197,6 +206,7 @@ def test_bulk_label_is_all_or_nothing_across_tasks(project, ids, manager):
         ({"from_name": "intent"}, "value"),
         ({}, "from_name"),
         ({"from_name": "intent", "value": "ask", "result": []}, "result"),
+        ({"result": []}, "result"),
     ],
 )
 def test_bulk_label_input_errors_name_the_field(project, ids, manager, body, field):
