@@ -113,6 +113,15 @@ def _next_payload(project: Project, user: User) -> dict[str, Any] | None:
     return label_task_payload(task=task, user=user) if task is not None else None
 
 
+def _step_answer(annotation: Annotation, task: Task, user: User, *, with_next: bool) -> Response:
+    """Submit and skip answer with what was saved and, in the same round trip, the next task."""
+    body = {
+        "annotation": _annotation_out(annotation),
+        "next": _next_payload(task.project, user) if with_next else None,
+    }
+    return Response(body, status=status.HTTP_201_CREATED)
+
+
 def _annotation_out(annotation: Annotation) -> dict[str, Any]:
     return {
         "id": annotation.pk,
@@ -166,11 +175,7 @@ class LabelSubmitView(APIView):
             annotation=_own_annotation(task, user, data.get("annotation")),
             version=data.get("version"),
         )
-        body = {
-            "annotation": _annotation_out(annotation),
-            "next": _next_payload(task.project, user) if data["next"] else None,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return _step_answer(annotation, task, user, with_next=data["next"])
 
 
 def _parent(task: Task, prediction_id: int | None) -> Prediction | None:
@@ -200,11 +205,7 @@ class LabelSkipView(APIView):
         data = valid_input(LabelSkipIn, request.data)
         user = request_user(request)
         annotation = label_skip(task=task, user=user, notes=data["notes"])
-        body = {
-            "annotation": _annotation_out(annotation),
-            "next": _next_payload(task.project, user) if data["next"] else None,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return _step_answer(annotation, task, user, with_next=data["next"])
 
 
 class LabelDraftView(APIView):
