@@ -1,9 +1,7 @@
-"""Keyset pagination pieces: the row-value comparison a page seeks with, and its cursor.
+"""The cursor of keyset pages: where the last page ended, opaque to clients.
 
-``(key, id) > (?, ?)`` with an index on (project, key, id) is one index seek on SQLite
-(3.15+) and PostgreSQL, so page 20 000 costs what page 1 costs. Django's own tuple lookups
-fall back to ``key > ? OR (key = ? AND id > ?)`` on SQLite, which walks the index from the
-start of the project.
+It names the sort it belongs to, so a cursor replayed under another sort is a 400 rather
+than a silently wrong page.
 """
 
 from __future__ import annotations
@@ -11,32 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, F, Func, Value
-
-
-class RowCompare(Func):
-    """``(a, b) > (x, y)``: an index seek on (project, a, b) on SQLite and PostgreSQL."""
-
-    output_field = BooleanField()
-
-    def __init__(self, columns: Sequence[str], op: str, values: Sequence[Any]) -> None:
-        self.op = op
-        super().__init__(*[F(c) for c in columns], *[Value(v) for v in values])
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        parts: list[str] = []
-        params: list[Any] = []
-        for expression in self.get_source_expressions():
-            sql, more = compiler.compile(expression)
-            parts.append(sql)
-            params.extend(more)
-        half = len(parts) // 2
-        return f"({', '.join(parts[:half])}) {self.op} ({', '.join(parts[half:])})", params
 
 
 @dataclass(frozen=True)
