@@ -44,7 +44,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason} (apt-get install -y chromium; pip install -r requirements-dev.txt)")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright runs, its asyncio loop is registered on this
+# thread, which breaks async_to_sync (websocket broadcasts) in any other test the same worker
+# runs meanwhile. A module of browser tests shares one browser.
+@pytest.fixture(scope="module")
 def _browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _unavailable(f"no Chromium at {CHROMIUM}")
