@@ -164,13 +164,11 @@ def _filter_q(project: Project, flt: TaskFilter, sort: TaskSort | None = None) -
         q &= Q(total_annotations__gt=0) & Q(Exists(unjudged))
     elif flt.review is not None:
         # Driven from the partial review index: the reviewed annotations are few.
-        # The exclude repeats the index's condition: SQLite uses a partial index only when
-        # the query states its WHERE (it does not infer it from review_status = 'pending').
+        # The exclude repeats the partial index's condition: SQLite uses such an index only
+        # when the query states its WHERE (it does not infer it from review_status = 'x').
         judged = (
-            Annotation.objects.filter(
-                project=project, review_status=flt.review.value, was_cancelled=False
-            )
-            .exclude(review_status="")
+            Annotation.objects.exclude(review_status="")
+            .filter(was_cancelled=False, project=project, review_status=flt.review.value)
             .values("task_id")
         )
         q &= Q(pk__in=judged)
