@@ -225,6 +225,7 @@ def run(n: int, repeat: int, size: int, seed: int) -> dict[str, Any]:
         f"search rare word ({RARE}, one 20k window)": page(search=RARE),
         "count, no filter": lambda: client.get(f"{url}/count"),
         "count, not annotated": lambda: client.get(f"{url}/count", {"annotated": "false"}),
+        "count, search rare word (full scan)": lambda: client.get(f"{url}/count", {"search": RARE}),
     }
     timings = {name: _time(fn, repeat) for name, fn in cases.items()}
     floor = timings["baseline: bare SELECT ... ORDER BY id LIMIT 50"]["median_ms"]
