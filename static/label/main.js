@@ -8,7 +8,8 @@ const session = new Session(page);
 window.labelSession = session; // for the browser tests and the benchmark
 
 if (page.first) {
-  session.show(page.first, { push: false });
+  // /projects/<id>/label/ hands out the next task (leased); /label/<task>/ opens one task.
+  session.show(page.first, { push: false, leased: !/\/label\/\d+\/?$/.test(location.pathname) });
 } else {
   session.finished();
 }

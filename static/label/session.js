@@ -46,8 +46,11 @@ export class Session {
   }
 
   // --- showing a task ------------------------------------------------------------------------
-  async show(payload, { push = true } = {}) {
+  // `leased`: the task was handed out by the queue (next task), so the page keeps its lease
+  // alive; tasks opened by id or with J/K are looked at without reserving them.
+  async show(payload, { push = true, leased = false } = {}) {
     this.current = payload;
+    this.leased = leased;
     const task = payload.task;
     const start = startingPoint(payload);
     this.ws.unmount();
@@ -76,8 +79,9 @@ export class Session {
     // Side requests wait a moment: the neighbours' prefetch goes first, and a user moving
     // on at once does not queue requests for a task already left.
     clearTimeout(this.sideTimer);
+    clearInterval(this.lockTimer);
     this.sideTimer = setTimeout(() => {
-      this.heartbeat();
+      if (this.leased) this.heartbeat();
       this.panels.later(this.current);
     }, SIDE_REQUESTS_DELAY_MS);
   }
@@ -178,7 +182,7 @@ export class Session {
       this.cache.delete(this.current.task.id);
       this.saved = { changes: this.store.changes, notes: this.notes.value };
       this.status(`${done} task ${this.current.task.id}.`);
-      if (answer.next) await this.show(answer.next);
+      if (answer.next) await this.show(answer.next, { leased: true });
       else this.finished();
     } catch (error) {
       this.failed(error);
@@ -279,7 +283,6 @@ export class Session {
   }
 
   heartbeat() {
-    clearInterval(this.lockTimer);
     const id = this.current.task.id;
     const beat = () =>
       api(`/api/tasks/${id}/lock`, { method: "POST" }).catch((error) => {

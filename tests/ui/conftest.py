@@ -96,7 +96,7 @@ def browser_page(
     settings.CHANNEL_LAYERS = {}
     context = _browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(15_000)
     _BASE_URLS[page] = live_server.url
 
     def on_dialog(dialog: Any) -> None:

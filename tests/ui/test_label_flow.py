@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.models import Annotation, Draft, Prediction
+from tasks.models import Annotation, Draft, Prediction, TaskLock
 from tests.factories import choice, span
 from tests.ui.conftest import login, screenshot
 from tests.ui.helpers import open_task, project_with_tasks, regions
@@ -86,6 +86,8 @@ def test_j_and_k_move_between_tasks(setup):
     _wait_task(page, tasks[1])
     assert page.locator(".lv-text").inner_text().startswith("Bob stayed")
     screenshot(page, "label-navigate-jk")
+    page.wait_for_timeout(800)  # after the side requests
+    assert not TaskLock.objects.exists()  # looking at tasks reserves none of them
 
 
 def test_work_left_with_j_k_is_there_on_return(setup):
