@@ -128,8 +128,9 @@ class DataRowOut(serializers.Serializer):
         allow_null=True, help_text="stored by active learning, else 1 - prediction_score"
     )
     agreement = serializers.FloatField(allow_null=True, help_text="null until quality computes it")
-    review_state = serializers.ChoiceField(
-        choices=["", *[s.value for s in ReviewState]], help_text="empty: no finished annotation"
+    review_state = serializers.CharField(
+        help_text="rejected, pending, not_reviewed or accepted (the filter's values); "
+        "empty: no finished annotation"
     )
     assignees = AssigneeOut(many=True)
 
