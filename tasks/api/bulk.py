@@ -20,7 +20,7 @@ from projects.api.views import ERRORS
 from projects.permissions import Action
 from tasks.api.datamanager import DataFilterIn, task_filter_of
 from tasks.selectors_datamanager import BULK_MAX, TaskFilter, TaskSelection
-from tasks.services.bulk_actions import (
+from tasks.services import (
     BulkResult,
     tasks_assign,
     tasks_delete_selected,
