@@ -50,8 +50,11 @@ export class Store {
     return this.items;
   }
 
+  // The region with this id. Items of perRegion controls share their region's id (Label
+  // Studio's format), so the region itself comes first, whatever the list order.
   get(id) {
-    return this.items.find((item) => item.id === id) || null;
+    const region = this.items.find((item) => item.id === id && !WHOLE_OBJECT_TYPES.has(item.type));
+    return region || this.items.find((item) => item.id === id) || null;
   }
 
   where({ from_name, to_name, type } = {}) {
@@ -72,6 +75,11 @@ export class Store {
         WHOLE_OBJECT_TYPES.has(item.type),
     );
     return found || null;
+  }
+
+  // The item of a perRegion control (TextArea, Choices...) about region `regionId`, if any.
+  regionValueOf(regionId, from_name) {
+    return this.items.find((item) => item.id === regionId && item.from_name === from_name) || null;
   }
 
   get selected() {
@@ -121,7 +129,7 @@ export class Store {
     if (!current) return null;
     const patch = typeof change === "function" ? change(current) : change;
     const next = freeze(edited({ ...current, ...patch, value: { ...current.value, ...(patch.value || {}) } }));
-    this.replace(this.items.map((item) => (item.id === id ? next : item)), "update");
+    this.replace(this.items.map((item) => (item === current ? next : item)), "update");
     return next;
   }
 
@@ -144,6 +152,25 @@ export class Store {
     }
     if (current) return this.update(current.id, { value, type });
     return this.add({ from_name, to_name, type, value });
+  }
+
+  // Set the value of a perRegion control for one region: the item takes the region's id and
+  // goes with the region when it is removed. An empty value removes the item.
+  setRegionValue(regionId, { from_name, to_name, type }, value, isEmpty) {
+    const current = this.regionValueOf(regionId, from_name);
+    if (isEmpty) {
+      if (current) this.replace(this.items.filter((item) => item !== current), "remove");
+      return null;
+    }
+    if (current) {
+      const next = freeze(edited({ ...current, type, value }));
+      this.replace(this.items.map((item) => (item === current ? next : item)), "update");
+      return next;
+    }
+    if (!this.get(regionId)) return null;
+    const item = freeze({ origin: "manual", id: regionId, from_name, to_name, type, value });
+    this.replace([...this.items, item], "add");
+    return item;
   }
 
   replace(items, label) {
