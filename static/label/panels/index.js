@@ -12,6 +12,23 @@ function labelsOf(item) {
   return value[item.type] || value.labels || [];
 }
 
+// Spans, audio ranges and image shapes (perRegion items share a region's id but are not one).
+function isRegion(item) {
+  const value = item.value || {};
+  return item.type !== "relation" && (typeof value.start === "number" || typeof value.x === "number" || Array.isArray(value.points));
+}
+
+// What a row shows of its region: the span's text, or the times / shape when there is none.
+function regionSummary(item) {
+  const value = item.value;
+  if (typeof value.text === "string") return el("q", { text: value.text });
+  let text = "point";
+  if (typeof value.start === "number" && typeof value.end === "number") text = `${value.start.toFixed(2)}–${value.end.toFixed(2)} s`;
+  else if (Array.isArray(value.points)) text = `polygon (${value.points.length})`;
+  else if (typeof value.height === "number") text = "box";
+  return el("span", { class: "muted", text });
+}
+
 function percent(score) {
   return `${Math.round(score * 100)}%`;
 }
@@ -34,7 +51,7 @@ class RegionsPanel {
   }
 
   regions() {
-    return this.store.all().filter((i) => i.type !== "relation" && typeof i.value?.start === "number");
+    return this.store.all().filter(isRegion);
   }
 
   step(delta) {
@@ -75,7 +92,7 @@ class RegionsPanel {
       "li",
       { class: `lbl-region${selected ? " selected" : ""}`, dataset: { region: region.id } },
       el("button", { type: "button", class: "pick", "aria-pressed": String(selected), on: { click: () => this.store.select(region.id) } },
-        el("span", { class: "swatch" }), `${labels.join(", ")} `, el("q", { text: region.value.text ?? "" })),
+        el("span", { class: "swatch" }), `${labels.join(", ")} `, regionSummary(region)),
       conf ? el("span", { class: `badge conf-${conf}`, text: percent(region.score) }) : null,
       el("button", { type: "button", class: "remove", "aria-label": `Delete ${labels.join(", ")} region`, text: "×", on: { click: () => this.store.remove(region.id) } }),
     );

@@ -30,6 +30,11 @@ class LabelsTag {
       }
     });
     this.el = el("div", { class: "lv-control lv-labels-control", dataset: { name: ctx.name } }, list);
+    // One armed label on the page: another control (boxes vs polygons of one image) arming
+    // its own takes over.
+    ctx.on("labels:active", (detail) => {
+      if (detail && detail.control !== this.control && this.active) this.show(null);
+    });
   }
 
   apply(label) {
@@ -51,9 +56,13 @@ class LabelsTag {
   }
 
   arm(label) {
+    this.show(label);
+    this.ctx.emit("labels:active", this.active);
+  }
+
+  show(label) {
     this.active = label ? { control: this.control, label, objects: this.control.to_name } : null;
     for (const [value, button] of this.buttons) button.classList.toggle("armed", Boolean(label && label.value === value));
-    this.ctx.emit("labels:active", this.active);
   }
 }
 
