@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from annotator.services import demo_seed
+from projects.models import Project
 from tasks.models import Annotation
 from tests.ui.conftest import login, screenshot
 from tests.ui.helpers import open_task, project_with_tasks
@@ -232,6 +234,7 @@ def test_zoom_pan_and_delete(image_task):
     _click(page, 50, 50)
     page.keyboard.press("Delete")
     assert _items(page, "rectanglelabels") == []
+    screenshot(page, "label-image-zoomed")
     page.get_by_role("button", name="Fit").click()
     assert page.locator(".lv-image").get_attribute("data-zoom") == "1"
 
@@ -327,6 +330,7 @@ def test_audio_label_chosen_first_then_resized_deleted_and_undone(audio_task):
     page.mouse.move(*_wave_x(page, 2.8), steps=8)
     page.mouse.up()
     assert abs(_audio_regions(page)[0]["value"]["end"] - 2.8) < 0.1
+    screenshot(page, "label-audio-resized")
     page.keyboard.press("Delete")
     assert _audio_regions(page) == []
     page.keyboard.press("Control+z")
@@ -335,3 +339,20 @@ def test_audio_label_chosen_first_then_resized_deleted_and_undone(audio_task):
     page.wait_for_selector(".lv-audio[data-playing=true]", timeout=3000)
     page.keyboard.press("Space")
     page.wait_for_selector(".lv-audio[data-playing=false]", timeout=3000)
+
+
+# --- the demo ----------------------------------------------------------------------------------
+def test_demo_image_and_audio_projects_show_their_annotations(browser_page, media_root):
+    demo_seed(utterances=6, images=2, clips=2)
+    for title, ready, count in [
+        ("Street scenes: bounding boxes", IMAGE_READY, ".lv-image-chip"),
+        ("Sound events: audio regions", ".lv-audio[data-ready=true]", ".lv-audio [part~=region]"),
+    ]:
+        project = Project.objects.get(title=title)
+        annotation = Annotation.objects.filter(task__project=project).order_by("task_id").first()
+        login(browser_page, annotation.completed_by)
+        open_task(browser_page, project, annotation.task)
+        browser_page.wait_for_selector(ready)
+        regions = [i for i in annotation.result if i["type"] != "textarea"]
+        assert browser_page.locator(count).count() == len(regions) > 0
+        screenshot(browser_page, f"label-demo-{project.pk}")
