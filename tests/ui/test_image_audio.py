@@ -241,7 +241,7 @@ def test_zoom_pan_and_delete(image_task):
 
 def test_predicted_box_shows_its_confidence(browser_page, media_root):
     url = _media(media_root, "street.png")
-    box = {"x": 15, "y": 50, "width": 30, "height": 27, "rotation": 0, "rectanglelabels": ["Car"]}
+    box = {"x": 15, "y": 0, "width": 30, "height": 27, "rotation": 0, "rectanglelabels": ["Car"]}
     prediction = {
         "result": [
             {
@@ -261,6 +261,7 @@ def test_predicted_box_shows_its_confidence(browser_page, media_root):
     chip = browser_page.locator(".lv-image-chip")
     assert chip.inner_text() == "Car 93%"
     assert "conf-high" in chip.get_attribute("class")
+    assert "inside" in chip.get_attribute("class")  # no room above a box at the top edge
     screenshot(browser_page, "label-image-prediction")
 
 

@@ -17,6 +17,7 @@ const HANDLE_PX = 5; // handle radius on screen
 const CLICK_PX = 3; // a pointer moving less than this clicks rather than drags
 const CLOSE_PX = 9; // a click this near the first point closes the polygon
 const KEYPOINT_PX = 5; // default keypoint radius, in natural pixels
+const CHIP_PX = 18; // room a label chip needs above its region
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -241,6 +242,8 @@ class ImageTag {
     });
     const color = this.colorOf(item);
     Object.assign(chip.style, { left: `${x}%`, top: `${y}%`, borderColor: color, color });
+    // Above the region, unless that is off the image's top edge.
+    if (this.ny(y) * this.scale() < CHIP_PX) chip.classList.add("inside");
     return chip;
   }
 
