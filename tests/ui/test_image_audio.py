@@ -230,6 +230,12 @@ def test_zoom_pan_and_delete(image_task):
     left = page.locator(".lv-image-stage").bounding_box()["x"]
     page.keyboard.press("ArrowLeft")
     assert page.locator(".lv-image-stage").bounding_box()["x"] > left
+    top = page.locator(".lv-image-stage").bounding_box()["y"]
+    page.mouse.move(*_at(page, 50, 50))
+    page.mouse.down(button="middle")
+    page.mouse.move(*_at(page, 50, 40), steps=4)
+    page.mouse.up(button="middle")
+    assert page.locator(".lv-image-stage").bounding_box()["y"] < top
     assert _box(page) == before  # the view changes, not the region
     _click(page, 50, 50)
     page.keyboard.press("Delete")

@@ -357,6 +357,10 @@ class ImageTag {
     v.addEventListener("pointerleave", () => {
       this.hover = false;
     });
+    // The middle button pans here: no browser autoscroll, no paste.
+    v.addEventListener("mousedown", (event) => {
+      if (event.button === 1) event.preventDefault();
+    });
     v.addEventListener("auxclick", (event) => event.preventDefault());
     const keyUp = (event) => {
       if (event.key === " ") this.setSpace(false);
