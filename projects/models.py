@@ -93,6 +93,18 @@ class Project(models.Model):
     task_lock_ttl = models.PositiveIntegerField(
         default=600, help_text="Seconds a task handed out by next-task stays reserved."
     )
+    # Colours of predicted regions and choices in the labelling interface: green at or above
+    # `high`, yellow from `low`, red below.
+    prediction_confidence_high = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Model scores from this value up are shown as confident (green).",
+    )
+    prediction_confidence_low = models.FloatField(
+        default=0.7,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Model scores below this value are shown as doubtful (red); between: yellow.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ProjectMember", related_name="projects"
     )
@@ -105,6 +117,13 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=models.Q(overlap_cohort_percentage__lte=100),
                 name="project_overlap_percentage_lte_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    prediction_confidence_low__lte=models.F("prediction_confidence_high")
+                ),
+                name="project_confidence_low_lte_high",
+                violation_error_message="prediction_confidence_low must not exceed prediction_confidence_high.",
             ),
         ]
 

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from tasks.models import Annotation, Draft, ExportJob, ImportJob, Prediction, Task, TaskLock
+from tasks.models import (
+    Annotation,
+    Draft,
+    ExportJob,
+    ImportJob,
+    Prediction,
+    Task,
+    TaskAssignment,
+    TaskLock,
+)
 
 
 @admin.register(Task)
@@ -63,6 +72,14 @@ class PredictionAdmin(admin.ModelAdmin):
     list_select_related = ("project", "task")
     raw_id_fields = ("task",)
     show_full_result_count = False
+
+
+@admin.register(TaskAssignment)
+class TaskAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("id", "task", "user", "assigned_by", "created_at")
+    list_filter = ("project",)
+    list_select_related = ("task", "user", "assigned_by")
+    raw_id_fields = ("task", "user", "assigned_by")
 
 
 @admin.register(TaskLock)

@@ -29,6 +29,13 @@ class Task(models.Model):
     cancelled_annotations = models.PositiveIntegerField(default=0)
     total_predictions = models.PositiveIntegerField(default=0)
     is_labeled = models.BooleanField(default=False)
+    # Score of the newest scored prediction, kept by task_counters_refresh and imports so the
+    # data manager sorts and filters on an indexed column instead of aggregating predictions.
+    prediction_score = models.FloatField(null=True, blank=True)
+    # Written by the apps above tasks (DESIGN §2): activelearn's uncertainty when it has
+    # one (the data manager shows 1 - prediction_score otherwise), quality's agreement.
+    uncertainty = models.FloatField(null=True, blank=True)
+    agreement = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,6 +50,12 @@ class Task(models.Model):
                 name="task_next_idx",
             ),
             models.Index(fields=["project", "id"], name="task_project_id_idx"),
+            # Data manager sorts: keyset pages seek (project, key, id) in either direction.
+            models.Index(fields=["project", "priority", "id"], name="task_dm_priority_idx"),
+            models.Index(
+                fields=["project", "total_annotations", "id"], name="task_dm_annotations_idx"
+            ),
+            models.Index(fields=["project", "prediction_score", "id"], name="task_dm_score_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(overlap__gte=1), name="task_overlap_gte_1"),
@@ -76,9 +89,18 @@ class Annotation(models.Model):
         max_length=16,
         blank=True,
         default="",
-        choices=[("", "Not reviewed"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+        choices=[
+            ("", "Not reviewed"),
+            ("pending", "To review"),
+            ("accepted", "Accepted"),
+            ("rejected", "Rejected"),
+        ],
     )
     lead_time = models.FloatField(null=True, blank=True, help_text="Seconds spent.")
+    # db_default too: imports write annotation rows with raw multi-row INSERTs.
+    notes = models.TextField(
+        blank=True, default="", db_default="", help_text="The annotator's comment."
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Incremented on each update; a stale write is refused."
     )
@@ -96,6 +118,13 @@ class Annotation(models.Model):
             models.Index(fields=["task", "created_at"], name="annotation_task_idx"),
             models.Index(fields=["completed_by", "task"], name="annotation_user_task_idx"),
             models.Index(fields=["project", "id"], name="annotation_project_idx"),
+            # Data manager's review filter; partial, so unreviewed work and skips (most rows)
+            # cost nothing, and covering: the filter reads task ids from the index alone.
+            models.Index(
+                fields=["project", "review_status", "task"],
+                condition=~models.Q(review_status="") & models.Q(was_cancelled=False),
+                name="annotation_review_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -123,6 +152,7 @@ class Draft(models.Model):
     )
     result = models.JSONField(default=list, blank=True)
     lead_time = models.FloatField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="", db_default="")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -168,6 +198,42 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"Prediction {self.pk} ({self.model_version}) on task {self.task_id}"
+
+
+class TaskAssignment(models.Model):
+    """A task routed to a project member by a manager (data manager's bulk assign).
+
+    A row per (task, user), not an FK on Task: tasks with overlap > 1 go to several
+    annotators. Stored and shown for now; next-task is to hand annotators their assigned
+    tasks first (the routing rules of DESIGN §4).
+    """
+
+    # Denormalised from task, so "tasks assigned to X in this project" is one index range.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="task_assignments",
+        db_index=False,
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="task_assignment_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "user", "task"], name="task_assignment_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.task_id} assigned to {self.user_id}"
 
 
 class TaskLock(models.Model):

@@ -17,6 +17,8 @@ PROJECT_SETTINGS = (
     "model_version",
     "min_annotations_to_start_training",
     "task_lock_ttl",
+    "prediction_confidence_high",
+    "prediction_confidence_low",
 )
 
 
@@ -50,6 +52,10 @@ class ProjectIn(serializers.Serializer):
         required=False, min_value=0, max_value=MAX_INT
     )
     task_lock_ttl = serializers.IntegerField(required=False, min_value=10, max_value=86_400)
+    prediction_confidence_high = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0
+    )
+    prediction_confidence_low = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
 
 
 class ProjectOut(serializers.ModelSerializer):

@@ -66,6 +66,7 @@ _RENDERED = frozenset(
         "Paragraphs",
         "Image",
         "Audio",
+        "AudioPlus",
         "Labels",
         "Label",
         "Choices",

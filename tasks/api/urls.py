@@ -1,5 +1,15 @@
 from annotator.api.paths import api_path
-from tasks.api import transfers, views
+from tasks.api import bulk, datamanager, transfers, views
+from tasks.api.labelling import (
+    LabelDraftView,
+    LabelEntitiesView,
+    LabelNextView,
+    LabelProgressView,
+    LabelSimilarView,
+    LabelSkipView,
+    LabelSubmitView,
+    LabelTaskView,
+)
 
 urlpatterns = [
     *api_path("tasks", views.TaskListView.as_view(), "task-list"),
@@ -45,5 +55,38 @@ urlpatterns = [
         "projects/<int:pk>/exports/<int:export_id>/download",
         transfers.ExportJobDownloadView.as_view(),
         "project-export-download",
+    ),
+    *api_path("projects/<int:pk>/data", datamanager.DataPageView.as_view(), "project-data"),
+    *api_path(
+        "projects/<int:pk>/data/count", datamanager.DataCountView.as_view(), "project-data-count"
+    ),
+    *api_path(
+        "projects/<int:pk>/data/next-after",
+        datamanager.DataNextAfterView.as_view(),
+        "project-data-next-after",
+    ),
+    *api_path(
+        "projects/<int:pk>/data/actions/assign", bulk.BulkAssignView.as_view(), "data-assign"
+    ),
+    *api_path("projects/<int:pk>/data/actions/label", bulk.BulkLabelView.as_view(), "data-label"),
+    *api_path(
+        "projects/<int:pk>/data/actions/delete", bulk.BulkDeleteView.as_view(), "data-delete"
+    ),
+    *api_path(
+        "projects/<int:pk>/data/actions/review", bulk.BulkReviewView.as_view(), "data-review"
+    ),
+]
+
+# The labelling interface (tasks/api/labelling.py).
+urlpatterns += [
+    *api_path("tasks/<int:pk>/label", LabelTaskView.as_view(), "task-label"),
+    *api_path("tasks/<int:pk>/label/submit", LabelSubmitView.as_view(), "task-label-submit"),
+    *api_path("tasks/<int:pk>/label/skip", LabelSkipView.as_view(), "task-label-skip"),
+    *api_path("tasks/<int:pk>/label/draft", LabelDraftView.as_view(), "task-label-draft"),
+    *api_path("tasks/<int:pk>/label/similar", LabelSimilarView.as_view(), "task-label-similar"),
+    *api_path("tasks/<int:pk>/label/entities", LabelEntitiesView.as_view(), "task-label-entities"),
+    *api_path("projects/<int:pk>/label/next", LabelNextView.as_view(), "project-label-next"),
+    *api_path(
+        "projects/<int:pk>/label/progress", LabelProgressView.as_view(), "project-label-progress"
     ),
 ]

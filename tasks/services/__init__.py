@@ -7,6 +7,13 @@ from tasks.services.annotations import (
     prediction_create,
     task_skip,
 )
+from tasks.services.bulk_actions import (
+    BulkResult,
+    tasks_assign,
+    tasks_delete_selected,
+    tasks_label,
+    tasks_send_to_review,
+)
 from tasks.services.common import (
     MAX_REPORTED_ERRORS,
     AnnotationConflict,
@@ -31,6 +38,7 @@ __all__ = [
     "IMPORT_BATCH",
     "MAX_REPORTED_ERRORS",
     "AnnotationConflict",
+    "BulkResult",
     "DraftConflict",
     "ImportRowsError",
     "ImportSummary",
@@ -51,6 +59,10 @@ __all__ = [
     "task_overlap_for",
     "task_skip",
     "task_update",
+    "tasks_assign",
     "tasks_delete",
+    "tasks_delete_selected",
     "tasks_import",
+    "tasks_label",
+    "tasks_send_to_review",
 ]

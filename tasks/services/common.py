@@ -75,11 +75,17 @@ _COUNT = "(SELECT COUNT(*) FROM {table} c WHERE c.task_id = tasks_task.id{extra}
 _DONE = _COUNT.format(table="tasks_annotation", extra=" AND NOT c.was_cancelled")
 _CANCELLED = _COUNT.format(table="tasks_annotation", extra=" AND c.was_cancelled")
 _PREDICTIONS = _COUNT.format(table="tasks_prediction", extra="")
+# The newest scored prediction's score (the data manager's column).
+_NEWEST_SCORE = (
+    "(SELECT p.score FROM tasks_prediction p WHERE p.task_id = tasks_task.id"
+    " AND p.score IS NOT NULL ORDER BY p.id DESC LIMIT 1)"
+)
 # SET expressions read the old row, so is_labeled recounts rather than reading the
 # total_annotations being written.
 _REFRESH_COUNTERS = (  # constants only; the ids are parameters
     f"UPDATE tasks_task SET total_annotations = {_DONE}, cancelled_annotations = {_CANCELLED},"  # noqa: S608
-    f" total_predictions = {_PREDICTIONS}, is_labeled = ({_DONE} >= overlap) WHERE id IN "
+    f" total_predictions = {_PREDICTIONS}, prediction_score = {_NEWEST_SCORE},"
+    f" is_labeled = ({_DONE} >= overlap) WHERE id IN "
 )
 REFRESH_BATCH = 500
 

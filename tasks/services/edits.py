@@ -118,6 +118,8 @@ def prediction_update(
     if model_version is not None:
         prediction.model_version = model_version
     prediction.save()
+    if score is not None:
+        task_counters_refresh(task_ids=[prediction.task_id])  # the task's prediction_score
     return prediction
 
 

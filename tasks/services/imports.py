@@ -121,7 +121,8 @@ def _row_text(error: dict[str, Any]) -> str:
 
 TASK_COLUMNS = (
     "id", "project_id", "data", "meta", "priority", "overlap", "total_annotations",
-    "cancelled_annotations", "total_predictions", "is_labeled", "created_at", "updated_at",
+    "cancelled_annotations", "total_predictions", "is_labeled", "prediction_score",
+    "created_at", "updated_at",
 )  # fmt: skip
 ANNOTATION_COLUMNS = (
     "task_id", "project_id", "completed_by_id", "result", "was_cancelled", "ground_truth",
@@ -157,9 +158,11 @@ def _write_batch(
     for i, (task_id, t) in enumerate(zip(ids, tasks, strict=True)):
         overlap = task_overlap_for(project=project, index=start + i)
         done = sum(1 for a in t["annotations"] if not a.get("was_cancelled"))
+        scores = [p["score"] for p in t["predictions"] if p.get("score") is not None]
         row = (
             project.pk, as_json(t["data"]), as_json(t["meta"]), 0.0, overlap, done,
-            len(t["annotations"]) - done, len(t["predictions"]), done >= overlap, now, now,
+            len(t["annotations"]) - done, len(t["predictions"]), done >= overlap,
+            _number(scores[-1]) if scores else None, now, now,
         )  # fmt: skip
         task_rows.append((task_id, *row) if with_ids else row)
         for a in t["annotations"]:

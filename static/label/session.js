@@ -1,0 +1,363 @@
+// The labelling session: shows one task at a time, submits, skips, accepts predictions,
+// moves with J/K, auto-saves the draft and measures the lead time.
+
+import { api, HttpError } from "../common/http.js";
+import { Hotkeys } from "./core/hotkeys.js";
+import { Store } from "./core/store.js";
+import { Workspace } from "./core/workspace.js";
+import { Panels } from "./panels/index.js";
+
+const AUTOSAVE_MS = 3000;
+const SIDE_REQUESTS_DELAY_MS = 400;
+const $ = (id) => document.getElementById(id);
+
+function predictionItems(prediction) {
+  return (prediction?.result || []).map((item) => ({
+    ...item,
+    origin: "prediction",
+    score: typeof item.score === "number" ? item.score : prediction.score ?? undefined,
+  }));
+}
+
+// Where the user starts: their draft, their own annotation, the prediction, or nothing.
+export function startingPoint(payload) {
+  if (payload.draft) return { items: payload.draft.result, source: "draft" };
+  if (payload.annotation) return { items: payload.annotation.result, source: "annotation" };
+  if (payload.prediction) return { items: predictionItems(payload.prediction), source: "prediction" };
+  return { items: [], source: "empty" };
+}
+
+export class Session {
+  constructor(page) {
+    this.page = page;
+    this.project = page.project;
+    this.store = new Store();
+    this.hotkeys = new Hotkeys();
+    this.ws = new Workspace({ schema: page.schema, layout: page.layout, project: page.project, store: this.store, hotkeys: this.hotkeys });
+    this.app = $("label-app");
+    this.notes = $("lbl-notes");
+    this.cache = new Map();
+    this.current = null;
+    this.busy = false;
+    this.panels = new Panels(this);
+    this.bindPageKeys();
+    this.bindButtons();
+    this.startAutosave();
+  }
+
+  // --- showing a task ------------------------------------------------------------------------
+  // `leased`: the task was handed out by the queue (next task), so the page keeps its lease
+  // alive; tasks opened by id or with J/K are looked at without reserving them.
+  async show(payload, { push = true, leased = false } = {}) {
+    this.current = payload;
+    this.leased = leased;
+    const task = payload.task;
+    const start = startingPoint(payload);
+    this.ws.unmount();
+    this.store.load(start.items);
+    this.source = start.source;
+    this.notes.value = payload.draft?.notes ?? payload.annotation?.notes ?? "";
+    this.saved = { changes: this.store.changes, notes: this.notes.value };
+    this.draftVersion = payload.draft?.version ?? null;
+    await this.ws.mount(task, $("lbl-workspace"));
+    this.lead = { base: payload.draft?.lead_time || 0, since: performance.now(), active: 0 };
+    this.panels.show(payload);
+    this.afterShow(task, push);
+  }
+
+  afterShow(task, push) {
+    const url = `/projects/${this.project.id}/label/${task.id}/`;
+    if (push && location.pathname !== url) history.pushState({ task: task.id }, "", url);
+    else history.replaceState({ task: task.id }, "", url);
+    $("lbl-task-id").textContent = `· task ${task.id}`;
+    $("lbl-accept").hidden = !this.current.prediction;
+    this.app.dataset.state = "ready";
+    this.app.dataset.task = String(task.id);
+    this.focusFirst();
+    this.markReady();
+    this.prefetch();
+    // Side requests wait a moment: the neighbours' prefetch goes first, and a user moving
+    // on at once does not queue requests for a task already left.
+    clearTimeout(this.sideTimer);
+    clearInterval(this.lockTimer);
+    this.sideTimer = setTimeout(() => {
+      if (this.leased) this.heartbeat();
+      this.panels.later(this.current);
+    }, SIDE_REQUESTS_DELAY_MS);
+  }
+
+  markReady() {
+    performance.mark("label-ready");
+    if (this.switchStart !== undefined) {
+      performance.measure("label-switch", { start: this.switchStart, end: performance.now() });
+      this.switchStart = undefined;
+    }
+  }
+
+  focusFirst() {
+    for (const { instance } of this.ws.mounted) {
+      if (instance.focus && instance.el?.classList.contains("lv-text")) {
+        instance.focus();
+        return;
+      }
+    }
+  }
+
+  prefetch() {
+    const { next, previous } = this.current.neighbours;
+    for (const id of [next, previous]) {
+      if (id && !this.cache.has(id)) {
+        this.cache.set(id, api(`/api/tasks/${id}/label`).catch(() => this.cache.delete(id)));
+      }
+    }
+  }
+
+  // --- the user's work ---------------------------------------------------------------------
+  leadTime() {
+    const visible = document.visibilityState === "visible";
+    const running = visible ? performance.now() - this.lead.since : 0;
+    return Math.round((this.lead.base + (this.lead.active + running) / 1000) * 10) / 10;
+  }
+
+  pauseLead(hidden) {
+    if (!this.lead) return;
+    if (hidden) this.lead.active += performance.now() - this.lead.since;
+    this.lead.since = performance.now();
+  }
+
+  parentPrediction() {
+    const prediction = this.current.prediction;
+    if (!prediction) return null;
+    const fromModel = this.store.all().some((i) => i.origin === "prediction" || i.origin === "prediction-changed");
+    return fromModel ? prediction.id : null;
+  }
+
+  missingRequired() {
+    return this.page.schema.controls
+      .filter((c) => c.required && !this.store.all().some((i) => i.from_name === c.name))
+      .map((c) => c.name);
+  }
+
+  flushInputs() {
+    for (const { instance } of this.ws.mounted) if (instance.flush) instance.flush();
+  }
+
+  dirty() {
+    return this.store.changes !== this.saved.changes || this.notes.value !== this.saved.notes;
+  }
+
+  // --- actions -----------------------------------------------------------------------------
+  async submit() {
+    if (this.busy || !this.current) return;
+    this.flushInputs();
+    const missing = this.missingRequired();
+    if (missing.length) return this.status(`Required: ${missing.join(", ")}`, "error");
+    const result = this.store.result();
+    if (!result.length && !this.project.enable_empty_annotation) return this.status("This project does not accept empty annotations.", "error");
+    const own = this.current.annotation;
+    const body = { result, lead_time: this.leadTime(), notes: this.notes.value, parent_prediction: this.parentPrediction(), annotation: own?.id ?? null };
+    if (own) body.version = own.version;
+    await this.post(`/api/tasks/${this.current.task.id}/label/submit`, body, own ? "Updated" : "Submitted");
+  }
+
+  async accept() {
+    const prediction = this.current?.prediction;
+    if (!prediction || this.busy) return false;
+    this.store.load(predictionItems(prediction));
+    await this.submit();
+    return true;
+  }
+
+  async skip() {
+    if (this.busy || !this.current) return;
+    if (!this.project.show_skip_button) return this.status("Skipping is turned off in this project.", "error");
+    await this.post(`/api/tasks/${this.current.task.id}/label/skip`, { notes: this.notes.value }, "Skipped");
+  }
+
+  async post(url, body, done) {
+    this.busy = true;
+    this.switchStart = performance.now();
+    try {
+      const answer = await api(url, { method: "POST", body });
+      this.cache.delete(this.current.task.id);
+      this.saved = { changes: this.store.changes, notes: this.notes.value };
+      this.status(`${done} task ${this.current.task.id}.`);
+      if (answer.next) await this.show(answer.next, { leased: true });
+      else this.finished();
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  failed(error) {
+    if (error instanceof HttpError && error.status === 409) {
+      this.status("This annotation changed elsewhere: reopen the task to see the current one.", "error");
+    } else if (error instanceof HttpError && error.body?.validation_errors) {
+      const problems = Object.values(error.body.validation_errors).flat();
+      this.status(`Not saved: ${problems.join("; ")}`, "error");
+    } else this.status(`Not saved: ${error.message}`, "error");
+  }
+
+  finished() {
+    clearTimeout(this.sideTimer);
+    clearInterval(this.lockTimer);
+    this.ws.unmount();
+    this.current = null;
+    this.app.dataset.state = "done";
+    $("lbl-done").hidden = false;
+    this.markReady();
+  }
+
+  async go(direction) {
+    if (this.busy || !this.current) return;
+    const id = this.current.neighbours[direction];
+    if (!id) return this.status(direction === "next" ? "This is the last task." : "This is the first task.");
+    this.switchStart = performance.now();
+    this.remember();
+    this.busy = true;
+    try {
+      const payload = await (this.cache.get(id) || api(`/api/tasks/${id}/label`));
+      await this.show(payload);
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // Leaving a task: save its draft and keep what was on screen for coming back to it.
+  remember() {
+    if (!this.dirty()) return;
+    this.flushInputs();
+    const draft = { id: null, version: this.draftVersion, result: this.store.result(), notes: this.notes.value, lead_time: this.leadTime() };
+    const payload = { ...this.current, draft };
+    this.cache.set(this.current.task.id, Promise.resolve(payload));
+    this.saveDraft({ keepalive: true });
+  }
+
+  async openTask(id) {
+    const payload = await api(`/api/tasks/${id}/label`);
+    await this.show(payload, { push: false });
+  }
+
+  // --- auto-save and lease -----------------------------------------------------------------
+  startAutosave() {
+    setInterval(() => {
+      if (this.current && this.dirty() && !this.saving) this.saveDraft();
+    }, AUTOSAVE_MS);
+    const leave = () => {
+      if (this.current && this.dirty()) this.saveDraft({ keepalive: true });
+    };
+    window.addEventListener("pagehide", leave);
+    document.addEventListener("visibilitychange", () => {
+      this.pauseLead(document.visibilityState === "hidden");
+      if (document.visibilityState === "hidden") leave();
+    });
+  }
+
+  async saveDraft({ keepalive = false, retry = true } = {}) {
+    const current = this.current;
+    const marker = { changes: this.store.changes, notes: this.notes.value };
+    const body = { result: this.store.result(), lead_time: this.leadTime(), notes: this.notes.value, annotation: current.annotation?.id ?? null };
+    if (this.draftVersion) body.version = this.draftVersion;
+    this.saving = true;
+    try {
+      const draft = await api(`/api/tasks/${current.task.id}/label/draft`, { method: "POST", body, keepalive });
+      if (this.current !== current) return;
+      this.draftVersion = draft.version;
+      this.saved = marker;
+      this.app.dataset.saved = String(draft.version);
+      this.status(`Draft saved ${new Date().toLocaleTimeString()}`);
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 409 && retry && this.current === current) {
+        this.draftVersion = error.body?.current?.version ?? null;
+        this.saving = false;
+        return this.saveDraft({ keepalive, retry: false });
+      }
+      this.status(`Draft not saved: ${error.message}`, "error");
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  heartbeat() {
+    const id = this.current.task.id;
+    const beat = () =>
+      api(`/api/tasks/${id}/lock`, { method: "POST" }).catch((error) => {
+        if (error instanceof HttpError && error.status === 400) this.status("Other annotators hold this task: your work may not be needed.", "warn");
+      });
+    beat();
+    const every = Math.max(10, this.project.task_lock_ttl / 2) * 1000;
+    this.lockTimer = setInterval(beat, every);
+  }
+
+  status(text, kind = "info") {
+    const node = $("lbl-status");
+    node.textContent = text;
+    node.dataset.kind = kind;
+  }
+
+  // --- keys and buttons ----------------------------------------------------------------------
+  bindPageKeys() {
+    const keys = [
+      ["enter", "submit (or update) and go to the next task", () => this.submit()],
+      ["ctrl+enter", "accept the prediction as shown and go on", () => this.accept()],
+      ["s", "skip the task", () => this.skip()],
+      ["k", "next task", () => this.go("next")],
+      ["j", "previous task", () => this.go("previous")],
+      ["ctrl+z", "undo", () => this.store.undo()],
+      ["ctrl+shift+z", "redo", () => this.store.redo()],
+      ["ctrl+y", "redo", () => this.store.redo()],
+      ["delete", "delete the selected region", () => this.deleteSelected()],
+      ["backspace", "delete the selected region", () => this.deleteSelected()],
+      ["alt+down", "select the next region", () => this.panels.regions.step(1)],
+      ["alt+up", "select the previous region", () => this.panels.regions.step(-1)],
+      ["alt+a", "label every occurrence of the selected region's text", () => this.panels.regions.propagateSelected()],
+      ["alt+e", "accept every entity suggestion", () => this.panels.entities.acceptAll()],
+      ["c", "open / close the context panel", () => this.toggleContext()],
+      ["?", "show the keyboard shortcuts", () => this.panels.help.open()],
+    ];
+    for (const [k, description, handler] of keys) this.hotkeys.register({ keys: k, description, group: "Page", handler });
+    this.hotkeys.register({ keys: "escape", description: "cancel the current selection (or leave a field)", group: "Page", inInput: true, handler: (event) => this.escape(event) });
+  }
+
+  deleteSelected() {
+    if (!this.store.selectedId) return false;
+    this.store.remove(this.store.selectedId);
+    return true;
+  }
+
+  escape(event) {
+    const target = event.target;
+    if (target instanceof HTMLElement && target.matches("input, textarea, select")) {
+      target.blur();
+      return true;
+    }
+    this.ws.emit("selection:cancel");
+    this.store.select(null);
+    return true;
+  }
+
+  toggleContext() {
+    const details = $("lbl-context");
+    details.open = !details.open;
+  }
+
+  bindButtons() {
+    const click = (id, fn) => $(id).addEventListener("click", fn);
+    click("lbl-submit", () => this.submit());
+    click("lbl-accept", () => this.accept());
+    click("lbl-skip", () => this.skip());
+    click("lbl-next", () => this.go("next"));
+    click("lbl-prev", () => this.go("previous"));
+    click("lbl-undo", () => this.store.undo());
+    click("lbl-redo", () => this.store.redo());
+    click("lbl-help", () => this.panels.help.open());
+    $("lbl-skip").hidden = !this.project.show_skip_button;
+    window.addEventListener("popstate", (event) => {
+      if (event.state?.task) this.openTask(event.state.task).catch((error) => this.failed(error));
+    });
+  }
+}

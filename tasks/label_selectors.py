@@ -1,0 +1,216 @@
+"""Reads of the labelling interface: what one task page needs, progress, similar tasks and
+known entities. Each read is bounded: indexed lookups, or the newest N rows of an index."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+
+from annotator.models import User
+from projects.labelconfig import LabelConfig
+from projects.models import Project
+from tasks.models import Annotation, Draft, Prediction, Task
+
+# The newest annotations of a project that similar tasks and entity suggestions look at:
+# a bounded, indexed read (annotation_project_idx) whatever the project's size.
+RECENT_ANNOTATIONS = 300
+SIMILAR_LIMIT = 5
+ENTITY_LIMIT = 30
+LEAD_TIME_SAMPLE = 50
+_WORD = re.compile(r"\w+", re.UNICODE)
+_TEXT_TAGS = ("Text", "HyperText")
+
+
+def task_text(*, config: LabelConfig, data: dict[str, Any]) -> str:
+    """The text of the task's first Text/HyperText object ("" when it has none)."""
+    for obj in config.objects.values():
+        if obj.tag in _TEXT_TAGS and obj.value_field:
+            value: Any = data
+            for key in obj.value_field.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            return value if isinstance(value, str) else ""
+    return ""
+
+
+def label_prediction_get(*, task: Task, project: Project) -> Prediction | None:
+    """The prediction that pre-fills the task: the newest of the project's active model
+    version when it has one, else the newest; none when the project hides predictions."""
+    if not project.show_collab_predictions:
+        return None
+    predictions = Prediction.objects.filter(task=task).order_by("-id")
+    if project.model_version:
+        active = predictions.filter(model_version=project.model_version).first()
+        if active is not None:
+            return active
+    return predictions.first()
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous: int | None
+    next: int | None
+
+
+def task_neighbours(*, task: Task) -> Neighbours:
+    """The tasks before and after this one in the project (import order), for J/K."""
+    tasks = Task.objects.filter(project_id=task.project_id)
+    previous = tasks.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
+    following = tasks.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
+    return Neighbours(previous=previous, next=following)
+
+
+@dataclass(frozen=True)
+class LabelStart:
+    """Where the user starts on a task: their draft, else their own annotation (edited in
+    place), else the prediction."""
+
+    draft: Draft | None
+    annotation: Annotation | None
+    prediction: Prediction | None
+
+
+def label_start_get(*, task: Task, user: User) -> LabelStart:
+    draft = Draft.objects.filter(task=task, user=user).order_by("-updated_at").first()
+    annotation = (
+        Annotation.objects.filter(task=task, completed_by=user, was_cancelled=False)
+        .order_by("-id")
+        .first()
+    )
+    prediction = label_prediction_get(task=task, project=task.project)
+    return LabelStart(draft=draft, annotation=annotation, prediction=prediction)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    skipped: int
+    remaining: int
+    median_lead_time: float | None
+    eta_seconds: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "done": self.done,
+            "skipped": self.skipped,
+            "remaining": self.remaining,
+            "median_lead_time": self.median_lead_time,
+            "eta_seconds": self.eta_seconds,
+        }
+
+
+def label_progress(*, project: Project, user: User) -> Progress:
+    """The user's work in the project, what is left for them, and an ETA from the median of
+    their own recent lead times."""
+    mine = Annotation.objects.filter(project=project, completed_by=user)
+    done = mine.filter(was_cancelled=False).count()
+    skipped = mine.filter(was_cancelled=True).count()
+    annotated = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
+    remaining = (
+        Task.objects.filter(project=project, is_labeled=False).exclude(Exists(annotated)).count()
+    )
+    recent = (
+        mine.filter(was_cancelled=False, lead_time__isnull=False)
+        .order_by("-id")
+        .values_list("lead_time", flat=True)[:LEAD_TIME_SAMPLE]
+    )
+    times = [t for t in recent if t is not None]
+    median = statistics.median(times) if times else None
+    eta = median * remaining if median is not None else None
+    return Progress(done, skipped, remaining, median, eta)
+
+
+def _recent_annotations(project_id: int, exclude_task: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = list(
+        Annotation.objects.filter(project_id=project_id, was_cancelled=False)
+        .exclude(task_id=exclude_task)
+        .order_by("-id")
+        .values("task_id", "result")[:RECENT_ANNOTATIONS]  # type: ignore[arg-type]
+    )
+    return rows
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in _WORD.findall(text)}
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    """Choices and entities of a result, for showing next to a similar task."""
+    choices: list[str] = []
+    entities: list[list[str]] = []
+    for item in result if isinstance(result, list) else []:
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(value, dict):
+            continue
+        if isinstance(value.get("choices"), list):
+            choices.extend(str(c) for c in value["choices"])
+        elif isinstance(value.get("taxonomy"), list):
+            choices.extend(" / ".join(map(str, path)) for path in value["taxonomy"])
+        labels = value.get(item.get("type", "")) or value.get("labels")
+        if isinstance(value.get("text"), str) and isinstance(labels, list) and labels:
+            entities.append([value["text"], str(labels[0])])
+    return {"choices": choices, "entities": entities}
+
+
+def label_similar_tasks(*, task: Task, text: str) -> list[dict[str, Any]]:
+    """Already-annotated tasks whose text is most like this one (token Jaccard over the
+    project's newest annotations), with their labels. Embeddings replace this later."""
+    words = _words(text)
+    if not words:
+        return []
+    recent = _recent_annotations(task.project_id, task.pk)
+    first_per_task: dict[int, Any] = {}
+    for row in recent:
+        first_per_task.setdefault(row["task_id"], row["result"])
+    config = task.project.parsed_config
+    datas = Task.objects.filter(pk__in=list(first_per_task)).values_list("pk", "data")
+    scored: list[tuple[float, int, str]] = []
+    for pk, data in datas:
+        other = task_text(config=config, data=data) if isinstance(data, dict) else ""
+        other_words = _words(other)
+        if other_words:
+            score = len(words & other_words) / len(words | other_words)
+            if score > 0:
+                scored.append((score, pk, other))
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    return [
+        {"task": pk, "text": other, "score": round(score, 3), **_summary(first_per_task[pk])}
+        for score, pk, other in scored[:SIMILAR_LIMIT]
+    ]
+
+
+def label_known_entities(*, task: Task, text: str) -> list[dict[str, Any]]:
+    """Span texts labelled in the project's newest annotations that occur in this text,
+    each with its most frequent label: offered to the annotator as suggestions."""
+    if not text:
+        return []
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    for row in _recent_annotations(task.project_id, task.pk):
+        for item in row["result"] if isinstance(row["result"], list) else []:
+            entry = _entity(item)
+            if entry is not None and entry[0] in text:
+                counts[entry] += 1
+    best: dict[str, tuple[str, str, str, str]] = {}
+    for entry, _count in counts.most_common():
+        best.setdefault(entry[0], entry)
+    return [
+        {"text": t, "label": label, "from_name": from_name, "type": kind}
+        for t, label, from_name, kind in list(best.values())[:ENTITY_LIMIT]
+    ]
+
+
+def _entity(item: Any) -> tuple[str, str, str, str] | None:
+    if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+        return None
+    value, kind = item["value"], item.get("type")
+    labels = value.get(kind) if isinstance(kind, str) else None
+    span_text = value.get("text")
+    if not (isinstance(span_text, str) and len(span_text.strip()) >= 2):
+        return None
+    if not (isinstance(labels, list) and labels and isinstance(item.get("from_name"), str)):
+        return None
+    return span_text, str(labels[0]), item["from_name"], str(kind)
