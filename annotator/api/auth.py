@@ -11,6 +11,7 @@ from __future__ import annotations
 from rest_framework import authentication, exceptions
 
 from annotator.models import User
+from annotator.rawsql import fetch_model
 
 _USER_BY_KEY = (
     "SELECT u.* FROM annotator_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
@@ -19,7 +20,7 @@ _USER_BY_KEY = (
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[User, str]:
-        user = next(iter(User.objects.raw(_USER_BY_KEY, [key])), None)
+        user = fetch_model(User, _USER_BY_KEY, [key])
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if not user.is_active:

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
 from annotator.models import User
+from annotator.rawsql import fetch_model
 from projects.models import Project
 from projects.permissions import Action, effective_role, role_allows, role_columns_sql
 
@@ -46,4 +47,4 @@ def project_with_role(user: User, *, tail: str, params: list[Any]) -> Project | 
         return None
     role_sql, role_params = role_columns_sql(user=user, project_id_sql="p.id")
     sql = f"SELECT p.*, {role_sql} FROM projects_project p {tail}"  # noqa: S608 (constants)
-    return next(iter(Project.objects.raw(sql, [*role_params, *params])), None)
+    return fetch_model(Project, sql, [*role_params, *params])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
+from annotator.rawsql import fetch_model
 from projects.api.access import project_with_role, request_user, require_role
 from projects.permissions import Action, with_role
 from tasks.models import Annotation, Draft, Prediction, Task
@@ -22,7 +23,7 @@ def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) ->
         params=[task_id],
     )
     project = require_role(project, action, label)
-    task = next(iter(Task.objects.raw("SELECT * FROM tasks_task WHERE id = %s", [task_id])), None)
+    task = fetch_model(Task, "SELECT * FROM tasks_task WHERE id = %s", [task_id])
     if task is None:  # deleted in between
         raise NotFound(f"{label} not found.")
     task.project = project

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from annotator.models import User
+from annotator.rawsql import fetch_model
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Task, TaskLock
@@ -107,7 +108,7 @@ def task_next_take(*, project: Project, user: User) -> Task | None:
     skip: list[int] = []
     for _ in range(MAX_TAKE_ATTEMPTS):
         sql, params = task_next_sql(project_id=project.pk, user_id=user.pk, now=now, skip=skip)
-        task = next(iter(Task.objects.raw(sql, params)), None)
+        task = fetch_model(Task, sql, params)
         if task is None:
             return None
         if _one(_TAKE, [user.pk, until, when, task.pk, when, user.pk]) is None:

@@ -1,0 +1,39 @@
+"""Model instances from plain SQL equal the ORM's, whatever the column order."""
+
+import pytest
+
+from annotator.rawsql import fetch_model, fetch_models
+from projects.models import Project
+from tasks.models import Task
+from tests.factories import make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj):
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_instances_equal_the_orms_with_converted_values_and_extra_columns():
+    project = make_project(prediction_confidence_high=0.95)
+    task = Task.objects.create(project=project, data={"text": "x", "n": [1, 2]}, meta={"k": True})
+    got = fetch_model(Task, "SELECT t.*, 7 AS extra FROM tasks_task t WHERE t.id = %s", [task.pk])
+    assert _fields(got) == _fields(Task.objects.get(pk=task.pk))
+    assert got.data == {"text": "x", "n": [1, 2]} and got.is_labeled is False
+    assert got.extra == 7
+    assert got._state.adding is False
+
+
+def test_columns_in_any_order_land_in_their_fields():
+    project = make_project()
+    names = [f.column for f in Project._meta.concrete_fields]
+    shuffled = ", ".join(reversed(names))
+    got = fetch_model(Project, f"SELECT {shuffled} FROM projects_project WHERE id = %s", [project.pk])  # noqa: S608
+    assert _fields(got) == _fields(Project.objects.get(pk=project.pk))
+
+
+def test_missing_columns_are_refused_and_no_row_is_none():
+    project = make_project()
+    with pytest.raises(ValueError, match="every column"):
+        fetch_models(Project, "SELECT id FROM projects_project WHERE id = %s", [project.pk])
+    assert fetch_model(Project, "SELECT * FROM projects_project WHERE id = %s", [0]) is None
