@@ -3,7 +3,9 @@ token checks).
 
 ``Model.objects.raw()`` works out the column order, model init order and value converters
 on every execution: a third of a next-task request's CPU here. This does the same once per
-connection and column list, then only converts values and calls ``Model.from_db``.
+connection and query, then only converts values and calls ``Model.from_db``. A related
+object can come from the same row: its columns are selected with a prefix
+(``columns_as(Project, "p", "project__")``) and it is attached as the relation's cached value.
 """
 
 from __future__ import annotations
@@ -21,67 +23,107 @@ Converter = Callable[[Any, Any, Any], Any]
 
 @dataclass(frozen=True)
 class _Plan:
-    field_names: tuple[str, ...]  # the model's columns, in the model's field order
-    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]  # (index, funcs, column)
-    extras: tuple[tuple[int, str], ...]  # other columns, set as attributes
+    model: type[Model]
+    field_names: tuple[str, ...]  # every column of the model, in the model's field order
+    indexes: tuple[int, ...]  # where each of them is in the row
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]  # (row index, funcs, col)
 
 
-def _plan(model: type[Model], names: tuple[str, ...]) -> _Plan:
-    # Per connection: converters are bound to the connection's operations.
-    cache: dict[tuple[type[Model], tuple[str, ...]], _Plan] = connection.__dict__.setdefault(
-        "_annotator_rawsql_plans", {}
+@dataclass(frozen=True)
+class _RowPlan:
+    main: _Plan
+    related: tuple[tuple[str, _Plan], ...]  # (relation name, plan)
+    extras: tuple[tuple[int, str], ...]  # unprefixed non-field columns -> attributes
+
+
+def columns_as(model: type[Model], alias: str, prefix: str) -> str:
+    """A select list of ``model``'s columns from table alias ``alias``, named ``prefix`` +
+    attname, for a related object of ``fetch_models``."""
+    return ", ".join(
+        f'{alias}."{f.column}" AS "{prefix}{f.attname}"' for f in model._meta.concrete_fields
     )
-    key = (model, names)
-    if key not in cache:
-        fields = {f.attname: f for f in model._meta.concrete_fields}
-        field_names, converters, extras = [], [], []
-        for index, name in enumerate(names):
-            field = fields.get(name)
-            if field is None:
-                extras.append((index, name))
-                continue
-            field_names.append(name)
-            column = field.get_col(model._meta.db_table)
-            funcs = (
-                *connection.ops.get_db_converters(column),
-                *column.get_db_converters(connection),
-            )
-            if funcs:
-                converters.append((index, funcs, column))
-        missing = set(fields) - set(field_names)
-        if missing:
-            raise ValueError(f"the query must select every column of {model.__name__}: {missing}")
-        # from_db takes a full row in the model's field order, which need not be the
-        # table's column order (fields added by later migrations sit at its end).
-        ordered = tuple(f.attname for f in model._meta.concrete_fields)
-        cache[key] = _Plan(ordered, tuple(converters), tuple(extras))
-    return cache[key]
 
 
-def fetch_models(model: type[ModelT], sql: str, params: Sequence[Any]) -> list[ModelT]:
+def _model_plan(model: type[Model], names: tuple[str, ...], prefix: str) -> _Plan:
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    where = {name[len(prefix) :]: i for i, name in enumerate(names) if name.startswith(prefix)}
+    missing = set(fields) - set(where)
+    if missing:
+        raise ValueError(f"the query must select every column of {model.__name__}: {missing}")
+    # from_db takes a full row in the model's field order, which need not be the table's
+    # column order (fields added by later migrations sit at its end).
+    ordered = tuple(f.attname for f in model._meta.concrete_fields)
+    converters = []
+    for name in ordered:
+        column = fields[name].get_col(model._meta.db_table)
+        funcs = (
+            *connection.ops.get_db_converters(column),
+            *column.get_db_converters(connection),
+        )
+        if funcs:
+            converters.append((where[name], funcs, column))
+    return _Plan(model, ordered, tuple(where[n] for n in ordered), tuple(converters))
+
+
+def _row_plan(
+    model: type[Model],
+    names: tuple[str, ...],
+    related: dict[str, tuple[type[Model], str]],
+) -> _RowPlan:
+    prefixes = tuple(prefix for _, prefix in related.values())
+    # Prefixed columns belong to related objects: blank them for the main model.
+    own = tuple("" if prefixes and n.startswith(prefixes) else n for n in names)
+    main = _model_plan(model, own, "")
+    fields = set(main.field_names)
+    extras = tuple((i, n) for i, n in enumerate(own) if n and n not in fields)
+    plans = tuple((name, _model_plan(m, names, prefix)) for name, (m, prefix) in related.items())
+    return _RowPlan(main, plans, extras)
+
+
+def _build(plan: _Plan, row: list[Any]) -> Model:
+    for index, funcs, column in plan.converters:
+        for func in funcs:
+            row[index] = func(row[index], column, connection)
+    return plan.model.from_db(connection.alias, plan.field_names, [row[i] for i in plan.indexes])
+
+
+def fetch_models(
+    model: type[ModelT],
+    sql: str,
+    params: Sequence[Any],
+    related: dict[str, tuple[type[Model], str]] | None = None,
+) -> list[ModelT]:
     """Instances of ``model`` from ``sql``, which selects all its columns (``t.*``) and maybe
-    more; the extra columns become attributes, as with ``raw()``."""
+    more: extra columns become attributes, as with ``raw()``; ``related`` maps a relation
+    name to (model, prefix) for related objects selected with ``columns_as``."""
+    related = related or {}
+    # Per connection: converters are bound to the connection's operations. Column names are
+    # kept per query, which saves reading the cursor's description every time.
+    cache: dict[Any, Any] = connection.__dict__.setdefault("_annotator_rawsql_plans", {})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = tuple(col[0] for col in cursor.description)
+        plan = cache.get((model, sql))
+        if plan is None:
+            names = tuple(col[0] for col in cursor.description)
+            plan = cache[(model, sql)] = _row_plan(model, names, related)
         rows = cursor.fetchall()
-    if not rows:
-        return []
-    plan = _plan(model, names)
-    field_index = [names.index(n) for n in plan.field_names]
     result = []
     for raw in rows:
         row = list(raw)
-        for index, funcs, column in plan.converters:
-            for func in funcs:
-                row[index] = func(row[index], column, connection)
-        obj = model.from_db(connection.alias, plan.field_names, [row[i] for i in field_index])
+        obj = _build(plan.main, row)
+        for name, related_plan in plan.related:
+            setattr(obj, name, _build(related_plan, row))
         for index, name in plan.extras:
             setattr(obj, name, row[index])
         result.append(obj)
-    return result
+    return result  # type: ignore[return-value]
 
 
-def fetch_model(model: type[ModelT], sql: str, params: Sequence[Any]) -> ModelT | None:
-    found = fetch_models(model, sql, params)
+def fetch_model(
+    model: type[ModelT],
+    sql: str,
+    params: Sequence[Any],
+    related: dict[str, tuple[type[Model], str]] | None = None,
+) -> ModelT | None:
+    found = fetch_models(model, sql, params, related)
     return found[0] if found else None

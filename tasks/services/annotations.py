@@ -12,11 +12,37 @@ from django.utils import timezone
 from annotator.models import User
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
+from tasks.services.bulk import as_json
 from tasks.services.common import (
     AnnotationConflict,
     result_check,
     task_counters_refresh,
     task_row_lock,
+)
+
+_INSERT_ANNOTATION = (
+    "INSERT INTO tasks_annotation (task_id, project_id, completed_by_id, result, was_cancelled,"
+    " ground_truth, review_status, lead_time, notes, version, parent_prediction_id,"
+    " parent_annotation_id, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s{json}, %s, %s, '', %s, '', 1, %s, NULL, %s, %s) RETURNING id"
+)
+_DROP_DRAFT = (
+    "DELETE FROM tasks_draft WHERE task_id = %s AND user_id = %s AND annotation_id IS NULL"
+)
+_DROP_LEASE = "DELETE FROM tasks_tasklock WHERE task_id = %s AND user_id = %s"
+# Increments, not a recount: under a concurrent writer PostgreSQL re-evaluates them on the
+# row version that writer committed, so no row lock has to be taken first; and a recount
+# elsewhere (under that lock) either sees this annotation or runs before it is added.
+_COUNT_ANNOTATION = (
+    "UPDATE tasks_task SET total_annotations = total_annotations + %s,"
+    " cancelled_annotations = cancelled_annotations + %s,"
+    " is_labeled = (total_annotations + %s >= overlap) WHERE id = %s"
+)
+# PostgreSQL runs the four writes of a submit as one statement (data-modifying CTEs).
+_SUBMIT_PG = (  # constants only; values are parameters
+    f"WITH a AS ({_INSERT_ANNOTATION.format(json='::jsonb')}),"  # noqa: S608
+    f" d AS ({_DROP_DRAFT}), l AS ({_DROP_LEASE}), u AS ({_COUNT_ANNOTATION})"
+    " SELECT id FROM a"
 )
 
 
@@ -31,14 +57,17 @@ def annotation_create(
     ground_truth: bool = False,
     parent_prediction: Prediction | None = None,
 ) -> Annotation:
+    """Submit (or skip, ``was_cancelled``): the annotation, the task's counters, and the end
+    of the user's draft and lease on the task, in one transaction. Written as SQL: it is the
+    hottest write (one statement on PostgreSQL, four on SQLite)."""
     if not was_cancelled or result:
         problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
         if problems:
             raise ValidationError({"result": problems})
     if lead_time is not None and lead_time < 0:
         raise ValidationError({"lead_time": ["lead_time must be zero or more seconds"]})
-    task_row_lock(task.pk)
-    annotation = Annotation.objects.create(
+    now = timezone.now()
+    annotation = Annotation(
         task=task,
         project_id=task.project_id,
         completed_by=user,
@@ -47,18 +76,28 @@ def annotation_create(
         was_cancelled=was_cancelled,
         ground_truth=ground_truth,
         parent_prediction=parent_prediction,
+        created_at=now,
+        updated_at=now,
     )
-    # Submitting ends the user's work on the task: their draft and lease go. (Plain SQL: no
-    # delete signals or cascades hang on these rows, and this runs on every submit.)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    row: list[Any] = [
+        task.pk, task.project_id, user.pk, as_json(annotation.result), was_cancelled,
+        ground_truth, lead_time, annotation.parent_prediction_id, stamp, stamp,
+    ]  # fmt: skip
+    who = [task.pk, user.pk]
+    done, cancelled = (0, 1) if was_cancelled else (1, 0)
+    counts = [done, cancelled, done, task.pk]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM tasks_draft WHERE task_id = %s AND user_id = %s AND annotation_id IS NULL",
-            [task.pk, user.pk],
-        )
-        cursor.execute(
-            "DELETE FROM tasks_tasklock WHERE task_id = %s AND user_id = %s", [task.pk, user.pk]
-        )
-    task_counters_refresh(task_ids=[task.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute(_SUBMIT_PG, [*row, *who, *who, *counts])
+            annotation.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(_INSERT_ANNOTATION.format(json=""), row)
+            annotation.pk = cursor.fetchone()[0]
+            cursor.execute(_DROP_DRAFT, who)
+            cursor.execute(_DROP_LEASE, who)
+            cursor.execute(_COUNT_ANNOTATION, counts)
+    annotation._state.adding = False
     project_broadcast(
         project_id=task.project_id,
         event={"type": "annotation.created", "task": task.pk, "annotation": annotation.pk},

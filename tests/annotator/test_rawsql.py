@@ -37,3 +37,19 @@ def test_missing_columns_are_refused_and_no_row_is_none():
     with pytest.raises(ValueError, match="every column"):
         fetch_models(Project, "SELECT id FROM projects_project WHERE id = %s", [project.pk])
     assert fetch_model(Project, "SELECT * FROM projects_project WHERE id = %s", [0]) is None
+
+
+def test_a_related_object_comes_from_prefixed_columns_of_the_same_row():
+    from annotator.rawsql import columns_as
+
+    project = make_project()
+    task = Task.objects.create(project=project, data={"text": "x"})
+    sql = (
+        f"SELECT t.*, {columns_as(Project, 'p', 'project__')}, 1 AS flag FROM tasks_task t"  # noqa: S608
+        " JOIN projects_project p ON p.id = t.project_id WHERE t.id = %s"
+    )
+    for _ in range(2):  # the second run reuses the cached plan
+        got = fetch_model(Task, sql, [task.pk], {"project": (Project, "project__")})
+        assert _fields(got) == _fields(task.__class__.objects.get(pk=task.pk))
+        assert _fields(got.project) == _fields(Project.objects.get(pk=project.pk))
+        assert got.flag == 1
