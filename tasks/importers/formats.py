@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
@@ -130,20 +131,23 @@ def _iter_json_list(
     """A JSON list, cut into runs of whole items that orjson parses in one call.
 
     The streaming parser (ijson) cost ~20 us an item, most of a 100k-task import. Here the
-    buffer is cut after a "}," and ``[`` + the run + ``]`` goes to orjson. JSON is lexed
-    left to right, so when that text parses, the run ends at an item boundary; when it does
-    not, the "}," was inside a string or a nested value (an earlier one is tried), or the
-    file is broken: then the rest goes to ijson, which names the bad item as before. Memory
-    holds one chunk plus one item.
+    buffer is cut at an item boundary and ``[`` + the run + ``]`` goes to orjson. A boundary
+    is looked for as "}," before the first item's opening (``{"text":``, learnt from the
+    first item), then as any "},". JSON is lexed left to right, so when the run parses it
+    ends at a real boundary; when it does not, the cut fell inside a string or a nested
+    value (an earlier one is tried), or the file is broken: then the rest goes to ijson,
+    which names the bad item as before. Memory holds one chunk plus one item.
     """
     pos = data.index(b"[") + 1
+    opening = _ITEM_OPENING.match(data, pos + _leading_blanks(data, pos))
+    head = opening[0] if opening else None
     count = 0
     while True:
         short = len(data) - pos < _JSON_LIST_MAX_RUN  # else ijson takes over: flat memory
         if data.find(b"},", pos) < 0 and short and (more := reader.read(_JSON_LIST_CHUNK_BYTES)):
             data += more
             continue
-        parsed = _parse_run(data, pos)
+        parsed = _parse_run(data, pos, head)
         if parsed is None:
             # Hand the rest to the streaming parser as a list of its own.
             rest = b"[" + data[pos:]
@@ -151,33 +155,59 @@ def _iter_json_list(
                 reader, rest, start + pos - 1, filename, prefix="item", count=count
             )
             return
-        items, cut = parsed
+        items, after = parsed
         for value in items:
             count += 1
             yield _json_item(value, filename, count)
-        if cut < 0:
+        if after < 0:
             return  # the run went to the closing bracket: the whole list is read
-        start += cut + 2
-        data = data[cut + 2 :] + reader.read(_JSON_LIST_CHUNK_BYTES)
+        start += after
+        data = data[after:] + reader.read(_JSON_LIST_CHUNK_BYTES)
         pos = 0
 
 
+# The start of an object up to its first key's colon: {"text":
+_ITEM_OPENING = re.compile(rb'\{\s*"(?:[^"\\]|\\.)*"\s*:')
 _RUN_CUT_TRIES = 8
 
 
-def _parse_run(data: bytes, pos: int) -> tuple[list[Any], int] | None:
-    """Items of ``data[pos:]`` up to its last item boundary, and the index of the "}" they
-    end with (-1: the run is the end of the list). None if no cut parses."""
+def _leading_blanks(data: bytes, pos: int) -> int:
+    return len(data) - pos - len(data[pos:].lstrip(_JSON_WHITESPACE))
+
+
+def _boundaries(data: bytes, pos: int, head: bytes | None) -> Iterator[tuple[int, int]]:
+    """Candidate item boundaries in ``data[pos:]``, last first: (index of the "}" ending an
+    item, index just after the comma that follows it)."""
     end = len(data)
-    for _ in range(_RUN_CUT_TRIES):
-        cut = data.rfind(b"},", pos, end)
-        if cut < 0:
-            break
+    while head and (i := data.rfind(head, pos, end)) > pos:
+        window = max(pos, i - 64)
+        before = data[window:i].rstrip(_JSON_WHITESPACE)
+        inner = before[:-1].rstrip(_JSON_WHITESPACE)
+        if before.endswith(b",") and inner.endswith(b"}"):
+            yield window + len(inner) - 1, window + len(before)
+        end = i
+    end = len(data)
+    while (cut := data.rfind(b"},", pos, end)) >= 0:
+        yield cut, cut + 2
+        end = cut + 1
+
+
+def _parse_run(data: bytes, pos: int, head: bytes | None) -> tuple[list[Any], int] | None:
+    """Items of ``data[pos:]`` up to its last item boundary, and where the next run starts
+    (-1: the run is the end of the list). None if no cut parses."""
+    tried = 0
+    seen = set()
+    for cut, after in _boundaries(data, pos, head):
+        if cut in seen:
+            continue
+        seen.add(cut)
         try:
-            return orjson.loads(b"[" + data[pos : cut + 1] + b"]"), cut
+            return orjson.loads(b"[" + data[pos : cut + 1] + b"]"), after
         except orjson.JSONDecodeError:
-            end = cut + 1  # inside a string or a nested value: try the "}," before it
-    if data.find(b"},", pos) >= 0:
+            tried += 1  # inside a string or a nested value: try the one before it
+            if tried >= _RUN_CUT_TRIES:
+                return None
+    if tried:
         return None
     try:  # no boundary left in the buffer: this is the last run, "]" included
         return orjson.loads(b"[" + data[pos:]), -1

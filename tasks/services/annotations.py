@@ -46,7 +46,6 @@ _SUBMIT_PG = (  # constants only; values are parameters
 )
 
 
-@transaction.atomic
 def annotation_create(
     *,
     task: Task,
@@ -58,8 +57,9 @@ def annotation_create(
     parent_prediction: Prediction | None = None,
 ) -> Annotation:
     """Submit (or skip, ``was_cancelled``): the annotation, the task's counters, and the end
-    of the user's draft and lease on the task, in one transaction. Written as SQL: it is the
-    hottest write (one statement on PostgreSQL, four on SQLite)."""
+    of the user's draft and lease on the task, all or nothing. Written as SQL: it is the
+    hottest write. On PostgreSQL it is one statement, atomic by itself, so it needs no
+    transaction block (two round trips fewer); on SQLite four statements in one."""
     if not was_cancelled or result:
         problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
         if problems:
@@ -87,11 +87,12 @@ def annotation_create(
     who = [task.pk, user.pk]
     done, cancelled = (0, 1) if was_cancelled else (1, 0)
     counts = [done, cancelled, done, task.pk]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(_SUBMIT_PG, [*row, *who, *who, *counts])
             annotation.pk = cursor.fetchone()[0]
-        else:
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_INSERT_ANNOTATION.format(json=""), row)
             annotation.pk = cursor.fetchone()[0]
             cursor.execute(_DROP_DRAFT, who)

@@ -25,7 +25,7 @@ from tasks.services.bulk import (
     as_json,
     insert_rows,
     reserve_ids,
-    table_statistics_refresh,
+    table_statistics_refresh_soon,
 )
 from tasks.services.common import (
     MAX_REPORTED_ERRORS,
@@ -266,7 +266,7 @@ def tasks_import(
         if rows >= ANALYZE_AFTER_ROWS
     ]
     if grown:
-        transaction.on_commit(lambda: table_statistics_refresh(tables=grown))
+        transaction.on_commit(lambda: table_statistics_refresh_soon(tables=grown))
     project_broadcast(
         project_id=project.pk, event={"type": "tasks.imported", "count": summary.task_count}
     )

@@ -28,7 +28,9 @@ def test_columns_in_any_order_land_in_their_fields():
     project = make_project()
     names = [f.column for f in Project._meta.concrete_fields]
     shuffled = ", ".join(reversed(names))
-    got = fetch_model(Project, f"SELECT {shuffled} FROM projects_project WHERE id = %s", [project.pk])  # noqa: S608
+    got = fetch_model(
+        Project, f"SELECT {shuffled} FROM projects_project WHERE id = %s", [project.pk]
+    )
     assert _fields(got) == _fields(Project.objects.get(pk=project.pk))
 
 
@@ -45,7 +47,7 @@ def test_a_related_object_comes_from_prefixed_columns_of_the_same_row():
     project = make_project()
     task = Task.objects.create(project=project, data={"text": "x"})
     sql = (
-        f"SELECT t.*, {columns_as(Project, 'p', 'project__')}, 1 AS flag FROM tasks_task t"  # noqa: S608
+        f"SELECT t.*, {columns_as(Project, 'p', 'project__')}, 1 AS flag FROM tasks_task t"
         " JOIN projects_project p ON p.id = t.project_id WHERE t.id = %s"
     )
     for _ in range(2):  # the second run reuses the cached plan

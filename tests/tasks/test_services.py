@@ -256,3 +256,32 @@ def test_raw_import_columns_cover_every_required_field(model, columns):
         if not f.null and not f.primary_key and f.db_default is models.models.NOT_PROVIDED
     }
     assert required <= set(getattr(imports, columns))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statistics_refresh_after_a_large_import_runs_beside_the_request():
+    from django.db import connection
+
+    from tasks.services.bulk import table_statistics_refresh_soon
+
+    if connection.vendor != "postgresql":
+        pytest.skip("statistics refresh is PostgreSQL's (SQLite plans these without)")
+
+    def analyzed():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'tasks_task'"
+            )
+            return cursor.fetchone()[0]
+
+    before = analyzed()
+    thread = table_statistics_refresh_soon(tables=["tasks_task"])
+    thread.join(30)
+    assert not thread.is_alive()
+    for _ in range(50):  # the statistics views catch up within moments
+        if analyzed() > before:
+            break
+        import time
+
+        time.sleep(0.1)
+    assert analyzed() > before
