@@ -14,4 +14,4 @@ COPY --chown=annotator . .
 USER annotator
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput && exec uvicorn annotator.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_WORKERS:-2} --http annotator.serve:NoDelayH11Protocol"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput && exec uvicorn annotator.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_WORKERS:-2} --http annotator.serve:NoDelayHttpToolsProtocol --loop uvloop"]

@@ -30,7 +30,7 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
 	@echo "Annotator: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	$(PY) -m uvicorn annotator.asgi:application --host $(HOST) --port $(PORT) --http annotator.serve:NoDelayH11Protocol
+	$(PY) -m uvicorn annotator.asgi:application --host $(HOST) --port $(PORT) --http annotator.serve:NoDelayHttpToolsProtocol --loop uvloop
 
 test: venv-dev
 	$(PY) -m pytest -n 2

@@ -85,7 +85,7 @@ class Server:
         cmd = [
             sys.executable, "-m", "uvicorn", "annotator.asgi:application", "--host", "127.0.0.1",
             "--port", str(self.port), "--workers", str(self.workers), "--no-access-log", "--log-level", "warning",
-            "--http", os.environ.get("BENCH_HTTP", "annotator.serve:NoDelayH11Protocol"), "--loop", os.environ.get("BENCH_LOOP", "auto"),
+            "--http", "annotator.serve:NoDelayHttpToolsProtocol", "--loop", "uvloop",
         ]  # fmt: skip
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env)
         deadline = time.time() + 60
