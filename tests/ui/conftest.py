@@ -12,6 +12,8 @@ tests skip with the reason, except in CI (``CI=true``), where they fail.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.handlers.wsgi import WSGIHandler
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -86,9 +89,43 @@ def page_events() -> PageEvents:
     return PageEvents()
 
 
+class _InFlight:
+    """Requests the live server is handling right now (the browser's auto-saves and lease
+    heartbeats may still run when a test ends)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+        self.last_change = time.monotonic()
+
+    def wrap(self, handler: Any) -> Any:
+        def call(this: Any, environ: Any, start_response: Any) -> Any:
+            with self.lock:
+                self.count += 1
+                self.last_change = time.monotonic()
+            try:
+                return handler(this, environ, start_response)
+            finally:
+                with self.lock:
+                    self.count -= 1
+                    self.last_change = time.monotonic()
+
+        return call
+
+    def wait_quiet(self, quiet: float = 0.3, timeout: float = 15) -> None:
+        """Until no request has run for ``quiet`` seconds: the database flush after the test
+        must not race a request (on PostgreSQL the two deadlock)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.count == 0 and time.monotonic() - self.last_change >= quiet:
+                    return
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def browser_page(
-    _browser: Any, live_server: Any, page_events: PageEvents, settings: Any
+    _browser: Any, live_server: Any, page_events: PageEvents, settings: Any, monkeypatch: Any
 ) -> Iterator[Any]:
     """A fresh browser context and page; ``page.goto("/projects/")`` reaches the live server."""
     # Websocket broadcasts (async_to_sync) cannot run on a thread where Playwright's loop is
@@ -109,8 +146,11 @@ def browser_page(
         "console",
         lambda msg: page_events.console_errors.append(msg.text) if msg.type == "error" else None,
     )
+    in_flight = _InFlight()
+    monkeypatch.setattr(WSGIHandler, "__call__", in_flight.wrap(WSGIHandler.__call__))
     yield page
     context.close()
+    in_flight.wait_quiet()
     assert not page_events.errors, f"uncaught script errors in the page: {page_events.errors}"
 
 
