@@ -38,6 +38,10 @@ export class Session {
     this.notes = $("lbl-notes");
     this.cache = new Map();
     this.current = null;
+    // Opened from the data manager: label its filtered, sorted list in order (the filters
+    // travel in the query string) instead of taking tasks from the queue.
+    const query = new URLSearchParams(location.search);
+    this.order = query.get("from") === "datamanager" ? query : null;
     this.busy = false;
     this.panels = new Panels(this);
     this.bindPageKeys();
@@ -66,7 +70,7 @@ export class Session {
   }
 
   afterShow(task, push) {
-    const url = `/projects/${this.project.id}/label/${task.id}/`;
+    const url = `/projects/${this.project.id}/label/${task.id}/${this.order ? `?${this.order}` : ""}`;
     if (push && location.pathname !== url) history.pushState({ task: task.id }, "", url);
     else history.replaceState({ task: task.id }, "", url);
     $("lbl-task-id").textContent = `· task ${task.id}`;
@@ -178,17 +182,27 @@ export class Session {
     this.busy = true;
     this.switchStart = performance.now();
     try {
-      const answer = await api(url, { method: "POST", body });
-      this.cache.delete(this.current.task.id);
+      const answer = await api(url, { method: "POST", body: { ...body, next: !this.order } });
+      const taskId = this.current.task.id;
+      this.cache.delete(taskId);
       this.saved = { changes: this.store.changes, notes: this.notes.value };
-      this.status(`${done} task ${this.current.task.id}.`);
-      if (answer.next) await this.show(answer.next, { leased: true });
+      this.status(`${done} task ${taskId}.`);
+      const next = this.order ? await this.nextInOrder(taskId) : answer.next;
+      if (next) await this.show(next, { leased: !this.order });
       else this.finished();
     } catch (error) {
       this.failed(error);
     } finally {
       this.busy = false;
     }
+  }
+
+  // The task after `taskId` in the data manager's filter and sort, ready to show (or null).
+  async nextInOrder(taskId) {
+    const query = new URLSearchParams(this.order);
+    query.set("task", String(taskId));
+    const { task } = await api(`/api/projects/${this.project.id}/data/next-after?${query}`);
+    return task ? api(`/api/tasks/${task}/label`) : null;
   }
 
   failed(error) {

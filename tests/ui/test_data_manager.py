@@ -121,3 +121,27 @@ def test_annotators_see_the_table_without_bulk_actions(browser_page):
     assert page.locator("#dm-bulk").count() == 0
     assert page.locator(".dm-check").count() == 0
     screenshot(page, "data-manager-annotator")
+
+
+def test_a_task_opened_from_the_table_labels_the_table_in_its_order(browser_page):
+    """Submitting a task opened from the data manager moves to the next task of the table's
+    filter and sort (here: not annotated, newest first), not to the queue's next task."""
+    project, ids = _project_with_tasks(["one", "two", "three", "four"])
+    Task.objects.filter(pk=ids[2]).update(priority=9)  # the queue would pick this one first
+    page = browser_page
+    login(page, project.created_by)
+    query = "from=datamanager&sort=-id&annotated=false"
+    page.goto(f"/projects/{project.pk}/label/{ids[3]}/?{query}")
+    page.wait_for_selector(f"#label-app[data-state=ready][data-task='{ids[3]}']")
+    for expected_next in (ids[2], ids[1]):
+        page.keyboard.press("2")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"#label-app[data-state=ready][data-task='{expected_next}']")
+        assert "from=datamanager" in page.url and f"/label/{expected_next}/" in page.url
+    done = Annotation.objects.filter(project=project).values_list("task_id", flat=True)
+    assert sorted(done) == sorted([ids[3], ids[2]])
+    # In order, nothing was leased from the queue on the way.
+    from tasks.models import TaskLock
+
+    assert not TaskLock.objects.filter(task__project=project).exists()
+    screenshot(page, "label-in-data-manager-order")
