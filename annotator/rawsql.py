@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -97,9 +97,12 @@ def fetch_models(
     more: extra columns become attributes, as with ``raw()``; ``related`` maps a relation
     name to (model, prefix) for related objects selected with ``columns_as``."""
     related = related or {}
-    # Per connection: converters are bound to the connection's operations. Column names are
-    # kept per query, which saves reading the cursor's description every time.
-    cache: dict[Any, Any] = connection.__dict__.setdefault("_annotator_rawsql_plans", {})
+    # Per connection (the thread's own wrapper, not the shared ``connection`` proxy):
+    # converters are bound to its operations. Column names are kept per query, which saves
+    # reading the cursor's description every time.
+    cache: dict[Any, Any] = connections[DEFAULT_DB_ALIAS].__dict__.setdefault(
+        "_annotator_rawsql_plans", {}
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         plan = cache.get((model, sql))
