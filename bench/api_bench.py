@@ -119,6 +119,29 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
+def _cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, PostgreSQL's, and this process."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(pids: list[int]) -> float:
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / tick
+
+    assert server.proc is not None
+    me = os.times()
+    out = {"server": used(_tree(server.proc.pid)), "load_generator": me.user + me.system}
+    if server.db == "postgresql":
+        found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True)
+        out["database"] = used([int(p) for p in found.stdout.split()])
+    return out
+
+
 def _rss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -350,12 +373,19 @@ def bench_annotate(
                 handed.append(task["id"])
 
     threads = [threading.Thread(target=annotator, args=(t,)) for t in tokens]
+    cpu_before = _cpu_seconds(server)
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - start
+    cpu_after = _cpu_seconds(server)
+    cycles_done = max(len(submit_lat), 1)
+    cpu = {
+        name: round(1000 * (cpu_after[name] - cpu_before[name]) / cycles_done, 1)
+        for name in cpu_before
+    }
     doubles = sum(count - 1 for count in Counter(handed).values() if count > 1)
     baseline = health_latency(server, len(tokens), cycles)
     nxt, sub = _percentiles(next_lat), _percentiles(submit_lat)
@@ -366,6 +396,9 @@ def bench_annotate(
         "next": nxt,
         "submit": sub,
         "double_handouts": doubles,
+        # CPU time per next + submit cycle: where the 2 cores go (the database's share is
+        # inside "server" on SQLite).
+        "cpu_ms_per_cycle": cpu,
         "errors": errors[:5],
         "baseline_health": baseline,
         "next_p95_ratio_to_health_p95": round(nxt["p95_ms"] / max(baseline["p95_ms"], 0.1), 1),
