@@ -108,6 +108,11 @@ TEMPLATES = [
 
 
 # --- Database -------------------------------------------------------------------------------
+# Server-side prepared statements for the hot plain-SQL queries (annotator/rawsql.py). Turn
+# off behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
+
+
 def _database() -> dict[str, Any]:
     if not DATABASE_URL:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -139,6 +144,11 @@ def _database() -> dict[str, Any]:
             "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
             "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
         }
+        if DB_PREPARED_STATEMENTS:
+            # psycopg prepares nothing with a threshold of None (Django's default), not even
+            # when asked. Django's own cursors bind client-side and never prepare; this
+            # lets annotator/rawsql.py's hot statements ask for it, and nothing else.
+            config["OPTIONS"]["prepare_threshold"] = 2**31 - 1
     return config
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from rest_framework import authentication, exceptions
 
 from annotator.models import User
-from annotator.rawsql import fetch_model
+from annotator.rawsql import columns_of, fetch_model
 
 _USER_BY_KEY = (
-    "SELECT u.* FROM annotator_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
+    f"SELECT {columns_of(User, 'u')} FROM annotator_user u"  # noqa: S608 (constants)
+    " JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
 )
 
 

@@ -3,8 +3,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotator.api import views
 from annotator.api.paths import api_path
+from tasks.api.urls import hot_urlpatterns
 
 urlpatterns = [
+    *hot_urlpatterns,
     *api_path("schema", SpectacularAPIView.as_view(), "api-schema"),
     *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
     *api_path("version", views.VersionView.as_view(), "version"),

@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
 from annotator.models import User
-from annotator.rawsql import fetch_model
+from annotator.rawsql import columns_of, fetch_model
 from projects.models import Project
 from projects.permissions import Action, effective_role, role_allows, role_columns_sql
 
@@ -46,5 +46,6 @@ def project_with_role(user: User, *, tail: str, params: list[Any]) -> Project | 
     if not user.is_active:
         return None
     role_sql, role_params = role_columns_sql(user=user, project_id_sql="p.id")
-    sql = f"SELECT p.*, {role_sql} FROM projects_project p {tail}"  # noqa: S608 (constants)
+    columns = columns_of(Project, "p")
+    sql = f"SELECT {columns}, {role_sql} FROM projects_project p {tail}"  # noqa: S608 (constants)
     return fetch_model(Project, sql, [*role_params, *params])

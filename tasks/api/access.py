@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
-from annotator.rawsql import columns_as, fetch_model
+from annotator.rawsql import columns_as, columns_of, fetch_model
 from projects.api.access import request_user, require_role
 from projects.models import Project
 from projects.permissions import Action, role_columns_sql, with_role
@@ -22,7 +22,8 @@ def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) ->
     if user.is_active:
         role_sql, params = role_columns_sql(user=user, project_id_sql="t.project_id")
         sql = (
-            f"SELECT t.*, {columns_as(Project, 'p', 'project__')}, {role_sql}"  # noqa: S608
+            f"SELECT {columns_of(Task, 't')}, {columns_as(Project, 'p', 'project__')},"  # noqa: S608
+            f" {role_sql}"
             " FROM tasks_task t JOIN projects_project p ON p.id = t.project_id WHERE t.id = %s"
         )
         task = fetch_model(Task, sql, [*params, task_id], {"project": (Project, "project__")})

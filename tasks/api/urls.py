@@ -11,12 +11,19 @@ from tasks.api.labelling import (
     LabelTaskView,
 )
 
-urlpatterns = [
-    *api_path("tasks", views.TaskListView.as_view(), "task-list"),
-    *api_path("tasks/<int:pk>", views.TaskDetailView.as_view(), "task-detail"),
+# Next-task and submit, the two requests of every labelled task: annotator/api/urls.py
+# lists them first, since the resolver tries its ~230 patterns in order (5 % of a request's
+# CPU was spent reaching these two).
+hot_urlpatterns = [
+    *api_path("projects/<int:pk>/next", views.NextTaskView.as_view(), "project-next"),
     *api_path(
         "tasks/<int:pk>/annotations", views.TaskAnnotationsView.as_view(), "task-annotations"
     ),
+]
+
+urlpatterns = [
+    *api_path("tasks", views.TaskListView.as_view(), "task-list"),
+    *api_path("tasks/<int:pk>", views.TaskDetailView.as_view(), "task-detail"),
     *api_path("tasks/<int:pk>/drafts", views.TaskDraftsView.as_view(), "task-drafts"),
     *api_path("tasks/<int:pk>/skip", views.TaskSkipView.as_view(), "task-skip"),
     *api_path("tasks/<int:pk>/lock", views.TaskLockView.as_view(), "task-lock"),
@@ -25,7 +32,6 @@ urlpatterns = [
     *api_path("predictions", views.PredictionListView.as_view(), "prediction-list"),
     *api_path("predictions/<int:pk>", views.PredictionDetailView.as_view(), "prediction-detail"),
     *api_path("projects/<int:pk>/tasks", views.ProjectTaskListView.as_view(), "project-tasks"),
-    *api_path("projects/<int:pk>/next", views.NextTaskView.as_view(), "project-next"),
     *api_path("projects/<int:pk>/import", transfers.ProjectImportView.as_view(), "project-import"),
     *api_path(
         "projects/<int:pk>/import/predictions",

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.models import User
+from annotator.rawsql import prepared_cursor
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
 from tasks.services.bulk import as_json
@@ -88,7 +89,7 @@ def annotation_create(
     done, cancelled = (0, 1) if was_cancelled else (1, 0)
     counts = [done, cancelled, done, task.pk]
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_SUBMIT_PG, [*row, *who, *who, *counts])
             annotation.pk = cursor.fetchone()[0]
     else:

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from annotator.models import User
-from annotator.rawsql import fetch_model
+from annotator.rawsql import columns_of, fetch_model, prepared_cursor
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Task, TaskLock
@@ -46,6 +46,7 @@ _TAKE = (
     " ON CONFLICT (task_id, user_id) DO UPDATE SET expires_at = excluded.expires_at"
     " RETURNING task_id"
 )
+_TASK_COLUMNS = columns_of(Task, "t")
 # How many rows a request may find taken under it before it gives up (each one means a
 # concurrent request handed that task out between our scan and our lease).
 MAX_TAKE_ATTEMPTS = 20
@@ -64,7 +65,7 @@ def task_next_sql(
     """
     when = connection.ops.adapt_datetimefield_value(now)
     sql = (
-        "SELECT t.* FROM tasks_task t"  # noqa: S608 (constants; values are parameters)
+        f"SELECT {_TASK_COLUMNS} FROM tasks_task t"  # noqa: S608 (constants; values are parameters)
         " WHERE t.project_id = %s AND NOT t.is_labeled"
         " AND NOT EXISTS (SELECT 1 FROM tasks_annotation a"
         " WHERE a.task_id = t.id AND a.completed_by_id = %s)"
@@ -81,7 +82,7 @@ def task_next_sql(
 
 
 def _one(sql: str, params: list[Any]) -> Any:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
