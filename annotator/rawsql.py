@@ -66,7 +66,7 @@ def _prepared_cursor_class() -> type[Any]:
     class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
             kwargs["prepare"] = True
-            return super().execute(query, params, **kwargs)
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
 
     return PreparedCursor
 
