@@ -188,6 +188,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Periodic jobs, run by `celery -A annotator beat` next to the workers (README, scaling out).
+CELERY_BEAT_SCHEDULE = {
+    "expired-leases": {
+        "task": "tasks.jobs.locks_expire",
+        "schedule": env_int("LOCK_CLEANUP_SECONDS", 600, minimum=10),
+    },
+}
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from tasks.services.next import task_locks_expired_delete
 from tasks.services.transfers import export_job_run, import_job_run
 
 
@@ -17,3 +18,9 @@ def import_run(job_id: int) -> str:
 @shared_task(acks_late=True, max_retries=0)
 def export_run(job_id: int) -> str:
     return export_job_run(job_id=job_id).status
+
+
+@shared_task(max_retries=0)
+def locks_expire() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): drop the leases that ran out."""
+    return task_locks_expired_delete()

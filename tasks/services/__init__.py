@@ -32,7 +32,12 @@ from tasks.services.edits import (
     tasks_delete,
 )
 from tasks.services.imports import IMPORT_BATCH, ImportRowsError, ImportSummary, tasks_import
-from tasks.services.next import task_lock_extend, task_lock_release, task_next_take
+from tasks.services.next import (
+    task_lock_extend,
+    task_lock_release,
+    task_locks_expired_delete,
+    task_next_take,
+)
 
 __all__ = [
     "IMPORT_BATCH",
@@ -55,6 +60,7 @@ __all__ = [
     "task_counters_refresh",
     "task_lock_extend",
     "task_lock_release",
+    "task_locks_expired_delete",
     "task_next_take",
     "task_overlap_for",
     "task_skip",

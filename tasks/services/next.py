@@ -156,3 +156,20 @@ def task_lock_release(*, task: Task, user: User) -> None:
             project_id=task.project_id,
             event={"type": "task.unlocked", "task": task.pk, "user": user.pk},
         )
+
+
+def task_locks_expired_delete(*, now: datetime | None = None, batch: int = 10_000) -> int:
+    """Delete leases that ran out (the periodic clean-up: ``tasks.jobs.locks_expire``).
+
+    Nothing depends on it for correctness (an expired lease counts for nobody and is
+    overwritten when its user asks again), but without it the table keeps a row per task
+    an annotator ever opened and left. Deleted in batches, so no long lock is held."""
+    moment = now or timezone.now()
+    deleted = 0
+    while True:
+        ids = list(
+            TaskLock.objects.filter(expires_at__lte=moment).values_list("id", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += TaskLock.objects.filter(id__in=ids, expires_at__lte=moment).delete()[0]

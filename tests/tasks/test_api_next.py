@@ -203,3 +203,23 @@ def test_next_task_under_contention_hands_each_task_to_one_annotator():
     assert failures == []
     assert len(handed) == 240
     assert [task for task, n in Counter(handed).items() if n > 1] == []
+
+
+def test_the_periodic_clean_up_drops_only_expired_leases():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks.jobs import locks_expire
+
+    project = _project_with_tasks(5)
+    users = _annotators(project, 5)
+    held = [api(u).get(f"/api/projects/{project.pk}/next").json()["id"] for u in users]
+    past = timezone.now() - timedelta(seconds=1)
+    TaskLock.objects.filter(task_id__in=held[:3]).update(expires_at=past)
+    assert locks_expire.delay().get() == 3
+    assert sorted(TaskLock.objects.values_list("task_id", flat=True)) == sorted(held[3:])
+    # The job is scheduled for the beat process.
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULE["expired-leases"]["task"] == "tasks.jobs.locks_expire"
