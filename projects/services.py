@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,27 @@ from projects.models import (
     ProjectRole,
     Webhook,
 )
+
+# Checks that apps above this one (DESIGN §2) register for a project's config change: the
+# tasks app refuses a config that its stored annotations no longer fit.
+ConfigChangeCheck = Callable[[Project, LabelConfig], list[str]]
+_CONFIG_CHANGE_CHECKS: list[ConfigChangeCheck] = []
+
+
+def config_change_check_register(check: ConfigChangeCheck) -> None:
+    if check not in _CONFIG_CHANGE_CHECKS:
+        _CONFIG_CHANGE_CHECKS.append(check)
+
+
+def label_config_change_check(*, project: Project, label_config: str) -> LabelConfig:
+    """``label_config_check``, then every registered check of what the project already holds:
+    ValidationError on ``label_config`` naming each conflict."""
+    config = label_config_check(label_config=label_config)
+    if label_config != project.label_config:
+        problems = [p for check in _CONFIG_CHANGE_CHECKS for p in check(project, config)]
+        if problems:
+            raise ValidationError({"label_config": problems})
+    return config
 
 
 def label_config_check(*, label_config: str) -> LabelConfig:
@@ -87,7 +109,7 @@ def project_broadcast(*, project_id: int, event: dict[str, Any]) -> None:
 def project_update(*, project: Project, **fields: Any) -> Project:
     label_config = fields.pop("label_config", None)
     if label_config is not None:
-        label_config_check(label_config=label_config)
+        label_config_change_check(project=project, label_config=label_config)
         project.label_config = label_config
     for name, value in fields.items():
         setattr(project, name, value)

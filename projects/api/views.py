@@ -25,6 +25,7 @@ from projects.models import Organization
 from projects.permissions import Action
 from projects.selectors import project_list_for_user, project_with_counts
 from projects.services import (
+    label_config_change_check,
     label_config_check,
     organization_for_new_project,
     project_create,
@@ -111,11 +112,14 @@ class ConfigValidateView(APIView):
 
     @extend_schema(request=ConfigValidateIn, responses={200: dict, **ERRORS})
     def post(self, request: Request, pk: int | None = None) -> Response:
-        """Parse the config; 400 names every problem with its tag, attribute and line."""
-        if pk is not None:
-            project_or_404(request, pk)
+        """Parse the config; 400 names every problem with its tag, attribute and line. With a
+        project, also every label or control its annotations use that the config drops."""
+        project = project_or_404(request, pk) if pk is not None else None
         data = valid_input(ConfigValidateIn, request.data)
-        config = label_config_check(label_config=data["label_config"])
+        if project is None:
+            config = label_config_check(label_config=data["label_config"])
+        else:
+            config = label_config_change_check(project=project, label_config=data["label_config"])
         # Label Studio's SDK reads the checked config back as ``label_config`` (required there).
         return Response({"label_config": data["label_config"], **config.to_dict()})
 
