@@ -116,6 +116,36 @@ class TaskListQuery(serializers.Serializer):
     fields = serializers.ChoiceField(  # type: ignore[assignment]  # Label Studio's parameter
         choices=["task_only", "all"], required=False, default="task_only"
     )
+    query = serializers.CharField(
+        required=False,
+        max_length=100_000,
+        help_text="Label Studio's Data Manager query, JSON: `filters` (conjunction and items "
+        "of filter/operator/value on `filter:tasks:<column>`: id, inner_id, total_annotations, "
+        "cancelled_annotations, total_predictions, predictions_score, priority, overlap, "
+        "created_at, updated_at, is_labeled, data.<field>), `ordering` (one column, `-` for "
+        "descending) and `selectedItems`. An unknown filter or operator is a 400.",
+    )
+    selected_items = serializers.CharField(
+        required=False,
+        max_length=1_000_000,
+        help_text='JSON: {"all": true, "excluded": [ids]} or {"all": false, "included": [ids]}',
+    )
+    include = serializers.CharField(
+        required=False, max_length=1000, help_text="comma-separated task fields to return"
+    )
+    view = serializers.IntegerField(
+        required=False,
+        help_text="Label Studio's saved Data Manager tab: not kept here (400); send `query`",
+    )
+    resolve_uri = serializers.BooleanField(
+        required=False, help_text="accepted for Label Studio's clients; URIs are served as stored"
+    )
+    review = serializers.BooleanField(required=False, help_text="accepted; no effect")
+
+    def validate_view(self, value: int) -> int:
+        raise serializers.ValidationError(
+            "saved Data Manager views are not kept here: pass the filters as `query`"
+        )
 
 
 class AnnotationIn(serializers.Serializer):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,6 +18,7 @@ from tasks import services
 from tasks.api import render
 from tasks.api import serializers as s
 from tasks.api.access import annotation_or_404, draft_or_404, prediction_or_404, task_or_404
+from tasks.api.lsquery import include_fields, ls_query_apply, ls_query_parse
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.selectors import task_list_for_user, task_list_totals, tasks_with_children
 
@@ -26,7 +27,9 @@ from tasks.selectors import task_list_for_user, task_list_totals, tasks_with_chi
 def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
     """Label Studio's ``{"tasks": [...], "total": N, "total_annotations": N,
     "total_predictions": N}`` page. ``after=<id>`` pages by keyset
-    (constant time at any depth, no total); ``next`` always carries that cursor."""
+    (constant time at any depth, no total); ``next`` always carries that cursor. Label
+    Studio's Data Manager ``query``, ``selected_items`` and ``include`` are honoured
+    (tasks/api/lsquery.py)."""
     query = valid_input(s.TaskListQuery, request.query_params)
     if query["is_labeled"] is not None:
         tasks = tasks.filter(is_labeled=query["is_labeled"])
@@ -36,22 +39,29 @@ def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
         tasks = tasks.filter(total_predictions=0)
     if query["only_annotated"]:
         tasks = tasks.filter(Q(total_annotations__gt=0) | Q(cancelled_annotations__gt=0))
+    parsed = ls_query_parse(query.get("query"), query.get("selected_items"))
+    if "after" in query and parsed.ordering != ("id",):
+        raise ValidationError(
+            {"after": ["keyset pages follow the id order: use page with ordering"]}
+        )
     size = query["page_size"]
-    tasks = tasks.order_by("id")
+    tasks = ls_query_apply(tasks, parsed)
     if query["fields"] == "all":
         tasks = tasks_with_children(tasks)
     body: dict[str, Any] = {}
     if "after" in query:
         rows = list(tasks.filter(pk__gt=query["after"])[:size])
     else:
-        body.update(task_list_totals(tasks=tasks))
+        body.update(task_list_totals(tasks=tasks.order_by()))
         start = (query.get("page", 1) - 1) * size
         rows = list(tasks[start : start + size])
     out = s.TaskFullOut if query["fields"] == "all" else s.TaskOut
-    body["tasks"] = out(rows, many=True).data
+    rendered = cast(list[dict[str, Any]], out(rows, many=True).data)
+    body["tasks"] = include_fields(rendered, query.get("include"))
+    by_id = parsed.ordering == ("id",)
     body["next"] = (
         request.build_absolute_uri(f"{request.path}?{_with(request, after=rows[-1].pk)}")
-        if len(rows) == size
+        if len(rows) == size and by_id
         else None
     )
     return Response(body)
