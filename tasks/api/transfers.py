@@ -66,6 +66,16 @@ class ImportQuery(serializers.Serializer):
     # "async" is a keyword: the field is read under its query name in the view.
     run_async = serializers.BooleanField(required=False, default=False)
 
+    def validate_commit_to_project(self, value: bool) -> bool:
+        # Label Studio's two-step import (upload now, commit later through /reimport) would
+        # leave uploaded rows outside the all-or-nothing import: refused, not ignored.
+        if not value:
+            raise serializers.ValidationError(
+                "uploading without committing is not supported: an import is committed at "
+                "once, all or nothing (leave commit_to_project out or true)"
+            )
+        return value
+
 
 def _sources(request: Request) -> tuple[list[Upload], list[str]]:
     """Files, URLs or a raw body, read from Django's request so nothing is parsed twice."""
@@ -86,6 +96,9 @@ class ProjectImportView(APIView):
         parameters=[
             OpenApiParameter("return_task_ids", bool),
             OpenApiParameter("async", bool, description="run as a background job (202)"),
+            OpenApiParameter(
+                "commit_to_project", bool, description="only true (the default) is supported"
+            ),
         ],
         request={
             "application/json": {"type": "array", "items": {"type": "object"}},

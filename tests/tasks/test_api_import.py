@@ -57,6 +57,17 @@ def test_return_task_ids(project):
     )
 
 
+def test_upload_without_commit_is_refused_and_nothing_is_written(project):
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/import"
+    refused = client.post(f"{url}?commit_to_project=false", [{"text": "a"}], format="json")
+    assert refused.status_code == 400
+    assert "all or nothing" in refused.json()["validation_errors"]["commit_to_project"][0]
+    assert not Task.objects.filter(project=project).exists()
+    ok = client.post(f"{url}?commit_to_project=true", [{"text": "a"}], format="json")
+    assert ok.status_code == 201
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
