@@ -18,7 +18,7 @@ from annotator.models import User
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.models import Project
-from projects.permissions import Action
+from projects.permissions import Action, effective_role, sees_all_tasks
 from tasks import label_selectors as reads
 from tasks.api.access import task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
@@ -89,10 +89,12 @@ def _prediction(prediction: Prediction | None) -> dict[str, Any] | None:
     }
 
 
-def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
-    """Everything the page needs to show one task to ``user`` (also embedded in the page)."""
+def label_task_payload(*, task: Task, user: User, role: str | None) -> dict[str, Any]:
+    """Everything the page needs to show one task to ``user``, whose ``role`` in the project
+    limits J/K to the tasks they see (also embedded in the page)."""
     start = reads.label_start_get(task=task, user=user)
-    neighbours = reads.task_neighbours(task=task)
+    handed_to = None if sees_all_tasks(role) else user
+    neighbours = reads.task_neighbours(task=task, handed_to=handed_to)
     return {
         "task": {
             "id": task.pk,
@@ -108,16 +110,17 @@ def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
     }
 
 
-def _next_payload(project: Project, user: User) -> dict[str, Any] | None:
+def _next_payload(project: Project, user: User, role: str | None) -> dict[str, Any] | None:
     task = task_next_take(project=project, user=user)
-    return label_task_payload(task=task, user=user) if task is not None else None
+    return label_task_payload(task=task, user=user, role=role) if task is not None else None
 
 
 def _step_answer(annotation: Annotation, task: Task, user: User, *, with_next: bool) -> Response:
     """Submit and skip answer with what was saved and, in the same round trip, the next task."""
+    role = effective_role(task)
     body = {
         "annotation": _annotation_out(annotation),
-        "next": _next_payload(task.project, user) if with_next else None,
+        "next": _next_payload(task.project, user, role) if with_next else None,
     }
     return Response(body, status=status.HTTP_201_CREATED)
 
@@ -138,7 +141,8 @@ class LabelTaskView(APIView):
     @extend_schema(responses={200: dict, **ERRORS}, description="One task for the labelling page.")
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
-        return Response(label_task_payload(task=task, user=request_user(request)))
+        user = request_user(request)
+        return Response(label_task_payload(task=task, user=user, role=effective_role(task)))
 
 
 class LabelNextView(APIView):
@@ -148,7 +152,7 @@ class LabelNextView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk, Action.ANNOTATE)
-        payload = _next_payload(project, request_user(request))
+        payload = _next_payload(project, request_user(request), effective_role(project))
         if payload is None:
             raise NotFound("No more tasks for you in this project.")
         return Response(payload)
@@ -246,7 +250,8 @@ class LabelSimilarView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         text = reads.task_text(config=task.project.parsed_config, data=task.data)
-        return Response({"similar": reads.label_similar_tasks(task=task, text=text)})
+        similar = reads.label_similar_tasks(task=task, text=text, author=_author(request, task))
+        return Response({"similar": similar})
 
 
 class LabelEntitiesView(APIView):
@@ -258,4 +263,11 @@ class LabelEntitiesView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         text = reads.task_text(config=task.project.parsed_config, data=task.data)
-        return Response({"entities": reads.label_known_entities(task=task, text=text)})
+        found = reads.label_known_entities(task=task, text=text, author=_author(request, task))
+        return Response({"entities": found})
+
+
+def _author(request: Request, task: Task) -> int | None:
+    """Whose annotations feed similar tasks and suggestions: everyone's for reviewers and
+    managers, the caller's own for annotators (they see only tasks handed to them)."""
+    return None if sees_all_tasks(effective_role(task)) else request_user(request).pk
