@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -29,6 +31,17 @@ class ScopedAdmin(admin.ModelAdmin):
             return queryset.filter(**{f"{path}__in" if path else "pk__in": orgs})
         managed = Project.objects.filter(project_managed_q(user=user)).values("pk")  # type: ignore[arg-type]
         return queryset.filter(**{f"{self.scope}__in" if self.scope else "pk__in": managed})
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        # A filter on a relation lists only the related rows of the scoped queryset: the
+        # plain one lists every organization and project of the database by title.
+        relations = {f.name for f in self.model._meta.get_fields() if f.is_relation}
+        return [
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str) and name in relations
+            else name
+            for name in super().get_list_filter(request)
+        ]
 
 
 class OrganizationMemberInline(admin.TabularInline):

@@ -279,10 +279,10 @@ def annotation_visible(*, annotation: Any, user: User, project: Project) -> bool
     return task_visible(annotation) and sees_others_work(role, project)
 
 
-def productivity_scope_q(*, user: User, role: str | None) -> Q:
-    """Filter on Annotation for the productivity figures: reviewers and managers see every
-    member's row, annotators their own."""
-    return Q() if sees_all_tasks(role) else Q(completed_by=user)
+def productivity_user(*, user: User, role: str | None) -> int | None:
+    """Whose productivity row the user may read: everyone's (None) for reviewers and
+    managers, their own for annotators."""
+    return None if sees_all_tasks(role) else user.pk
 
 
 # --- media files ----------------------------------------------------------------------------

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from projects.services import project_update
 from tasks.models import Annotation, Draft, Task
 from tasks.services import tasks_import
 from tests.api_helpers import api
-from projects.services import project_update
 from tests.factories import add_member, choice, hand_task, make_project, make_user, span
 
 pytestmark = pytest.mark.django_db
