@@ -23,6 +23,7 @@ from tasks import label_selectors as reads
 from tasks.api.access import task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services import task_next_take
+from tasks.services.certification import certification_answer_record, certification_status
 from tasks.services.labelling import label_draft_save, label_skip, label_submit
 
 NOTES_MAX = 10_000
@@ -116,11 +117,18 @@ def _next_payload(project: Project, user: User, role: str | None) -> dict[str, A
 
 
 def _step_answer(annotation: Annotation, task: Task, user: User, *, with_next: bool) -> Response:
-    """Submit and skip answer with what was saved and, in the same round trip, the next task."""
+    """Submit and skip answer with what was saved, the certification feedback when the task
+    was a gold task of the user's certification, and, in the same round trip, the next task
+    (after the feedback: passing it makes the next one a production task)."""
     role = effective_role(task)
+    project = task.project
+    feedback = None
+    if project.certification_tasks:
+        feedback = certification_answer_record(project=project, user=user, annotation=annotation)
     body = {
         "annotation": _annotation_out(annotation),
-        "next": _next_payload(task.project, user, role) if with_next else None,
+        "certification": feedback,
+        "next": _next_payload(project, user, role) if with_next else None,
     }
     return Response(body, status=status.HTTP_201_CREATED)
 
@@ -240,6 +248,32 @@ class LabelProgressView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk, Action.ANNOTATE)
         return Response(reads.label_progress(project=project, user=request_user(request)).to_dict())
+
+
+class CertificationOut(serializers.Serializer):
+    required = serializers.IntegerField(  # type: ignore[assignment]  # the field name of the API
+        help_text="gold tasks to answer; 0: no certification"
+    )
+    done = serializers.IntegerField(help_text="gold tasks answered (skips included)")
+    accuracy = serializers.FloatField(allow_null=True, help_text="mean score of the last N")
+    threshold = serializers.FloatField()
+    certified = serializers.BooleanField()
+    certified_at = serializers.DateTimeField(allow_null=True)
+    passed = serializers.BooleanField(
+        allow_null=True, help_text="null until N answers; then whether the last N pass"
+    )
+
+
+class CertificationView(APIView):
+    @extend_schema(
+        responses={200: CertificationOut, **ERRORS},
+        description="Your certification in the project: gold tasks answered, accuracy on the "
+        "last `required` of them, and whether you are certified.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk, Action.ANNOTATE)
+        status_ = certification_status(project=project, user=request_user(request))
+        return Response(CertificationOut(status_.to_dict()).data)
 
 
 class LabelSimilarView(APIView):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import query_id, query_ids, valid_input, valid_inputs
-from projects.api.access import project_or_404, request_user
+from projects.api.access import project_or_404, request_user, require_role
 from projects.api.views import ERRORS
 from projects.models import Project
 from projects.permissions import Action, effective_role, sees_all_tasks
@@ -156,6 +156,8 @@ class TaskAnnotationsView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         data = valid_input(s.AnnotationIn, request.data)
+        if data.get("ground_truth"):
+            require_role(task, Action.REVIEW, f"Task {pk}")  # gold answers are not annotators'
         parent_id = data.pop("parent_prediction", None)
         parent = Prediction.objects.filter(pk=parent_id, task=task).first() if parent_id else None
         if parent_id and parent is None:
@@ -182,6 +184,8 @@ class AnnotationDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         annotation = annotation_or_404(request, pk, Action.ANNOTATE)
         data = valid_input(s.AnnotationPatchIn, request.data)
+        if data.get("ground_truth") is not None:
+            require_role(annotation, Action.REVIEW, f"Annotation {pk}")
         version = data.pop("version", None) or _if_match(request) or annotation.version
         annotation = services.annotation_update(annotation=annotation, version=version, **data)
         return Response(s.AnnotationOut(annotation).data)

@@ -130,6 +130,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "project-label-next": {"get": ANNOTATE},
     "project-label-progress": {"get": ANNOTATE},
     "project-productivity": {"get": VIEW},  # annotators: their own row
+    "project-certification": {"get": ANNOTATE},  # the caller's own
     "ml-list": {"get": VIEW, "post": MANAGE},
     "ml-detail": {"get": VIEW, "put": MANAGE, "patch": MANAGE, "delete": MANAGE},
 }
