@@ -331,6 +331,7 @@ export class Session {
       ["alt+a", "label every occurrence of the selected region's text", () => this.panels.regions.propagateSelected()],
       ["alt+e", "accept every entity suggestion", () => this.panels.entities.acceptAll()],
       ["c", "open / close the context panel", () => this.toggleContext()],
+      ["g", "show the project's guidelines", () => this.showGuidelines()],
       ["?", "show the keyboard shortcuts", () => this.panels.help.open()],
     ];
     for (const [k, description, handler] of keys) this.hotkeys.register({ keys: k, description, group: "Page", handler });
@@ -359,6 +360,16 @@ export class Session {
     details.open = !details.open;
   }
 
+  // Guidelines are one key (G) or one click away: open the context panel on them.
+  showGuidelines() {
+    const guidelines = $("lbl-guidelines");
+    if (!guidelines) return false;
+    $("lbl-context").open = true;
+    guidelines.scrollIntoView({ block: "start" });
+    guidelines.focus({ preventScroll: true });
+    return true;
+  }
+
   bindButtons() {
     const click = (id, fn) => $(id).addEventListener("click", fn);
     click("lbl-submit", () => this.submit());
@@ -369,6 +380,7 @@ export class Session {
     click("lbl-undo", () => this.store.undo());
     click("lbl-redo", () => this.store.redo());
     click("lbl-help", () => this.panels.help.open());
+    $("lbl-guidelines-button")?.addEventListener("click", () => this.showGuidelines());
     $("lbl-skip").hidden = !this.project.show_skip_button;
     window.addEventListener("popstate", (event) => {
       if (event.state?.task) this.openTask(event.state.task).catch((error) => this.failed(error));
