@@ -111,7 +111,12 @@ def sees_others_work(role: str | None, project: Project) -> bool:
     return sees_all_tasks(role) or (role is not None and not project.blind_annotation)
 
 
-# --- projects -------------------------------------------------------------------------------
+# --- organizations and projects ----------------------------------------------------------------
+def organization_visible_q(*, user: User) -> Q:
+    """Organizations the user may see: those they belong to (any organization role)."""
+    return Q(memberships__user=user)
+
+
 def admin_organization_ids(*, user: User) -> QuerySet[OrganizationMember, int]:
     """Organizations the user owns or administers."""
     return OrganizationMember.objects.filter(user=user, role__in=_ADMIN_ROLES).values_list(

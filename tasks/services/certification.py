@@ -41,10 +41,10 @@ def certification_pending(*, project: Project, user: User) -> ProjectMember | No
 
 
 def _gold_tasks(project: Project, user: User) -> QuerySet[Task]:
-    truth = Annotation.objects.filter(task=OuterRef("pk"), ground_truth=True).exclude(
-        completed_by=user
-    )
-    return Task.objects.filter(Exists(truth), project=project)
+    # Driven from the ground-truth annotations (partial index annotation_gold_idx), never by
+    # walking the project's tasks.
+    truth = Annotation.objects.filter(project=project, ground_truth=True).exclude(completed_by=user)
+    return Task.objects.filter(pk__in=truth.values("task_id"), project=project)
 
 
 def _answered(user: User) -> Q:
