@@ -32,7 +32,8 @@ from tasks.models import Annotation, Task, TaskLock
 
 
 def certification_pending(*, project: Project, user: User) -> ProjectMember | None:
-    """The user's membership when they still have to be certified in ``project``."""
+    """The user's membership when they still have to be certified in ``project`` (one query,
+    only in projects with certification on)."""
     if not project.certification_tasks:
         return None
     return ProjectMember.objects.filter(
@@ -101,17 +102,21 @@ def _expected(task_id: int, user: User) -> Annotation | None:
 
 
 def _scores(project: Project, user: User) -> list[float]:
-    """The user's gold answers in answer order, each scored (a skip scores 0)."""
-    gold_ids = _gold_tasks(project, user).values("pk")
-    answers = Annotation.objects.filter(project=project, completed_by=user, task_id__in=gold_ids)
-    scores = []
-    for answer in answers.order_by("id"):
-        expected = _expected(answer.task_id, user)
-        if answer.was_cancelled or expected is None:
-            scores.append(0.0)
-        else:
-            scores.append(result_accuracy(expected=expected.result, answer=answer.result))
-    return scores
+    """The user's gold answers in answer order, each scored (a skip scores 0): two queries,
+    the project's ground truth (from its partial index) and the user's answers to it."""
+    expected: dict[int, Any] = {}
+    truth = Annotation.objects.filter(project=project, ground_truth=True).exclude(completed_by=user)
+    for task_id, result in truth.order_by("updated_at", "id").values_list("task_id", "result"):
+        expected[task_id] = result  # the newest ground truth of a task wins
+    answers = Annotation.objects.filter(
+        project=project, completed_by=user, task_id__in=list(expected)
+    ).order_by("id")
+    return [
+        0.0
+        if answer.was_cancelled
+        else result_accuracy(expected=expected[answer.task_id], answer=answer.result)
+        for answer in answers.only("task_id", "was_cancelled", "result")
+    ]
 
 
 def certification_status(*, project: Project, user: User) -> CertificationStatus:
@@ -134,6 +139,17 @@ def certification_status(*, project: Project, user: User) -> CertificationStatus
 
 
 @transaction.atomic
+def certification_passed(*, project: Project, user: User, member: ProjectMember) -> bool:
+    """Certify ``member`` when their gold answers pass (whichever API they answered through);
+    whether they are certified now."""
+    if not certification_status(project=project, user=user).passed:
+        return False
+    member.certified_at = timezone.now()
+    member.save(update_fields=["certified_at"])
+    return True
+
+
+@transaction.atomic
 def certification_answer_record(
     *, project: Project, user: User, annotation: Annotation
 ) -> dict[str, Any] | None:
@@ -147,11 +163,8 @@ def certification_answer_record(
     expected = _expected(annotation.task_id, user)
     if expected is None:
         return None
+    certification_passed(project=project, user=user, member=member)
     status = certification_status(project=project, user=user)
-    if status.passed:
-        member.certified_at = timezone.now()
-        member.save(update_fields=["certified_at"])
-        status = certification_status(project=project, user=user)
     score = 0.0 if annotation.was_cancelled else None
     if score is None:
         score = result_accuracy(expected=expected.result, answer=annotation.result)

@@ -191,3 +191,28 @@ def test_annotators_cannot_mark_ground_truth(cert):
         .json()["ground_truth"]
     )
     assert production  # the fixture's production tasks exist
+
+
+def test_answers_through_label_studios_api_certify_at_the_next_request(cert):
+    project, gold, production, annotator = cert
+    client = api(annotator)
+    for expected_gold in gold[:2]:
+        assert client.get(f"/api/projects/{project.pk}/next").json()["id"] == expected_gold
+        created = client.post(
+            f"/api/tasks/{expected_gold}/annotations", {"result": [choice("greet")]}, format="json"
+        )
+        assert created.status_code == 201
+    assert client.get(f"/api/projects/{project.pk}/next").json()["id"] == production[0]
+    assert ProjectMember.objects.get(project=project, user=annotator).certified_at is not None
+
+
+def test_the_newest_ground_truth_of_a_task_is_the_expected_answer(cert):
+    project, gold, _production, annotator = cert
+    reviewer = make_user()
+    add_member(project, reviewer, "reviewer")
+    annotation_create(
+        task=project.tasks.get(pk=gold[0]), user=reviewer, result=[choice("ask")], ground_truth=True
+    )
+    client = api(annotator)
+    _take(client, project, gold[0])
+    assert _answer(client, gold[0], "ask")["certification"]["score"] == 1.0
