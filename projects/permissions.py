@@ -55,6 +55,7 @@ tables are named in SQL and reached with ``apps.get_model`` at call time.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from enum import StrEnum
 from typing import Any
@@ -305,6 +306,12 @@ def media_rule(*, path: str) -> tuple[int, Action] | None:
     """(project id, action the user needs there) for a local media path; None: no one.
     Task media (``projects/<id>/``) needs VIEW: an annotator of the project may load any of
     its files by exact name (names carry a random prefix), not only those of their tasks."""
+    # Judged on the path ``serve`` will open: "projects/1/../2/x" is project 2's file. Any
+    # dot segment or backslash is refused outright rather than interpreted.
+    parts = path.replace("\\", "/").split("/")
+    if "\\" in path or ".." in parts or "." in parts:
+        return None
+    path = posixpath.normpath(path).lstrip("/")
     for pattern, kind, action in _MEDIA_RULES:
         found = pattern.match(path)
         if found is None:

@@ -68,3 +68,13 @@ def test_media_requires_sign_in_and_a_membership_of_the_files_project(client, me
     assert b"".join(client.get(url).streaming_content) == b"secret"
     # A file outside every project's folder is nobody's.
     assert client.get("/media/loose.txt").status_code == 404
+    # Dot segments cannot walk from a project of yours to another one's files.
+    other = make_project()
+    (media_root / "projects" / str(other.pk) / "media").mkdir(parents=True)
+    (media_root / "projects" / str(other.pk) / "media" / "y.txt").write_text("theirs")
+    for sneaky in (
+        f"/media/projects/{project.pk}/../{other.pk}/media/y.txt",
+        f"/media/projects/{project.pk}/%2e%2e/{other.pk}/media/y.txt",
+        f"/media/projects/{project.pk}/./../{other.pk}/media/y.txt",
+    ):
+        assert client.get(sneaky).status_code == 404, sneaky
