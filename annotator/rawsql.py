@@ -49,9 +49,15 @@ class _RowPlan:
 
 def prepared_cursor() -> CursorWrapper:
     """A cursor of the default connection whose statements are prepared on the server on
-    their first run (PostgreSQL; elsewhere, or with ``DB_PREPARED_STATEMENTS`` off, a plain
-    cursor). Django's query logging and execute wrappers still see every statement."""
-    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+    their first run (PostgreSQL; elsewhere, with ``DB_PREPARED_STATEMENTS`` off, or while
+    queries are logged, a plain cursor). Execute wrappers still see every statement."""
+    # While queries are logged (DEBUG, CaptureQueriesContext) statements go unprepared:
+    # psycopg keeps no text of a server-bound statement for Django's log.
+    if (
+        connection.vendor != "postgresql"
+        or not settings.DB_PREPARED_STATEMENTS
+        or connection.queries_logged
+    ):
         return connection.cursor()
     connection.ensure_connection()
     raw = _prepared_cursor_class()(connection.connection)

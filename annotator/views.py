@@ -1,9 +1,13 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.static import serve
+
+from annotator.models import User
+from projects.permissions import effective_role, media_rule, role_allows
+from projects.selectors import project_get_for_user
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -15,7 +19,13 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def media(request: HttpRequest, path: str) -> HttpResponseBase:
-    """Local media for signed-in users only: task media is customer data. (Embedded mode;
-    S3 deployments hand out presigned URLs instead.) ``serve`` refuses paths that leave
-    MEDIA_ROOT."""
+    """Local media for the members of the file's project only (projects.permissions'
+    ``media_rule``): task media is customer data. (Embedded mode; S3 deployments hand out
+    presigned URLs instead.) ``serve`` refuses paths that leave MEDIA_ROOT."""
+    user = request.user
+    assert isinstance(user, User)
+    rule = media_rule(path=path)
+    project = project_get_for_user(project_id=rule[0], user=user) if rule else None
+    if rule is None or project is None or not role_allows(effective_role(project), rule[1]):
+        raise Http404("No such file")
     return serve(request, path, document_root=str(settings.MEDIA_ROOT))

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from mlserve.models import MLBackend
+from projects.admin import ScopedAdmin
 
 
 @admin.register(MLBackend)
-class MLBackendAdmin(admin.ModelAdmin):
+class MLBackendAdmin(ScopedAdmin):
     list_display = (
         "id",
         "title",

@@ -1,9 +1,47 @@
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms import ModelForm
+from django.http import HttpRequest
 
 from projects.models import Organization, OrganizationMember, Project, ProjectMember, Webhook
+from projects.permissions import admin_organization_ids, project_managed_q
 from projects.services import label_config_check
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Staff who are not superusers see, in the admin, only the rows of the projects they
+    manage (projects.permissions) on top of Django's model permissions: a staff flag given
+    to one organization's admin must not open every other organization's data.
+    ``scope`` is the path to the project ("" on Project itself), or ``organization:<path>``
+    for rows that belong to an organization."""
+
+    scope = "project"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:  # type: ignore[type-arg]
+        queryset = super().get_queryset(request)
+        user = request.user
+        if user.is_superuser:
+            return queryset
+        if self.scope.startswith("organization:"):
+            path = self.scope.removeprefix("organization:")
+            orgs = admin_organization_ids(user=user)  # type: ignore[arg-type]
+            return queryset.filter(**{f"{path}__in" if path else "pk__in": orgs})
+        managed = Project.objects.filter(project_managed_q(user=user)).values("pk")  # type: ignore[arg-type]
+        return queryset.filter(**{f"{self.scope}__in" if self.scope else "pk__in": managed})
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        # A filter on a relation lists only the related rows of the scoped queryset: the
+        # plain one lists every organization and project of the database by title.
+        relations = {f.name for f in self.model._meta.get_fields() if f.is_relation}
+        return [
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str) and name in relations
+            else name
+            for name in super().get_list_filter(request)
+        ]
 
 
 class OrganizationMemberInline(admin.TabularInline):
@@ -13,7 +51,8 @@ class OrganizationMemberInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ScopedAdmin):
+    scope = "organization:"
     list_display = ("title", "created_by", "created_at")
     search_fields = ("title",)
     inlines = (OrganizationMemberInline,)
@@ -40,7 +79,8 @@ class ProjectMemberInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ScopedAdmin):
+    scope = ""
     form = ProjectForm
     list_display = (
         "title",
@@ -56,15 +96,16 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProjectMember)
-class ProjectMemberAdmin(admin.ModelAdmin):
-    list_display = ("user", "project", "role", "level", "created_at")
+class ProjectMemberAdmin(ScopedAdmin):
+    list_display = ("user", "project", "role", "level", "certified_at", "created_at")
     list_filter = ("role", "level", "project")
     search_fields = ("user__username", "project__title")
     autocomplete_fields = ("user", "project")
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(ScopedAdmin):
+    scope = "organization:organization"
     list_display = (
         "id",
         "url",
@@ -80,7 +121,8 @@ class WebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrganizationMember)
-class OrganizationMemberAdmin(admin.ModelAdmin):
+class OrganizationMemberAdmin(ScopedAdmin):
+    scope = "organization:organization"
     list_display = ("user", "organization", "role", "created_at")
     list_filter = ("role", "organization")
     search_fields = ("user__username", "organization__title")

@@ -105,6 +105,22 @@ class Project(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Model scores below this value are shown as doubtful (red); between: yellow.",
     )
+    # Blind annotation (projects.permissions): annotators see only their own results on a
+    # task, never another annotator's; reviewers and managers see everything.
+    blind_annotation = models.BooleanField(
+        default=True, help_text="Annotators do not see other annotators' results."
+    )
+    # Certification (tasks.services.certification): a new annotator first labels this many
+    # gold tasks (tasks with a ground-truth annotation) and gets production tasks once their
+    # accuracy on them reaches the threshold. 0 = off.
+    certification_tasks = models.PositiveIntegerField(
+        default=0, help_text="Gold tasks a new annotator labels first (0: no certification)."
+    )
+    certification_threshold = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Accuracy on the gold tasks that certifies an annotator.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ProjectMember", related_name="projects"
     )
@@ -113,6 +129,11 @@ class Project(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(maximum_annotations__gte=1), name="project_max_annotations_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(certification_threshold__gte=0.0)
+                & models.Q(certification_threshold__lte=1.0),
+                name="project_certification_threshold_0_1",
             ),
             models.CheckConstraint(
                 condition=models.Q(overlap_cohort_percentage__lte=100),
@@ -165,6 +186,9 @@ class ProjectMember(models.Model):
     level = models.CharField(
         max_length=16, choices=AnnotatorLevel.choices, default=AnnotatorLevel.JUNIOR
     )
+    # Set when the member passed the project's certification; next-task reads it only in
+    # projects with certification on.
+    certified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,8 +4,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from annotator.models import User
-from projects.models import OrganizationMember, OrganizationRole, Project, ProjectRole, Webhook
-from projects.permissions import effective_role, with_role
+from projects.models import OrganizationMember, Project, Webhook
+from projects.permissions import (
+    admin_organization_ids,
+    effective_role,
+    project_managed_q,
+    project_visible_q,
+    with_role,
+)
 
 
 def project_list_for_user(*, user: User) -> QuerySet[Project]:
@@ -13,10 +19,7 @@ def project_list_for_user(*, user: User) -> QuerySet[Project]:
     organization they own or administer."""
     if not user.is_authenticated or not user.is_active:
         return Project.objects.none()
-    return Project.objects.filter(
-        Q(memberships__user=user)
-        | Q(organization_id__in=organization_ids_administered_by(user=user))
-    ).distinct()
+    return Project.objects.filter(project_visible_q(user=user)).distinct()
 
 
 def project_get_for_user(*, project_id: int, user: User) -> Project | None:
@@ -36,19 +39,14 @@ def project_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
 
 
 def organization_ids_administered_by(*, user: User) -> QuerySet[OrganizationMember, int]:
-    return OrganizationMember.objects.filter(
-        user=user, role__in=[OrganizationRole.OWNER, OrganizationRole.ADMIN]
-    ).values_list("organization_id", flat=True)
+    return admin_organization_ids(user=user)
 
 
 def project_list_managed_by(*, user: User) -> QuerySet[Project]:
     """Projects where the user is a manager, or of organizations they own or administer."""
     if not user.is_authenticated or not user.is_active:
         return Project.objects.none()
-    return Project.objects.filter(
-        Q(memberships__user=user, memberships__role=ProjectRole.MANAGER)
-        | Q(organization_id__in=organization_ids_administered_by(user=user))
-    ).distinct()
+    return Project.objects.filter(project_managed_q(user=user)).distinct()
 
 
 def webhook_list_for_user(*, user: User) -> QuerySet[Webhook]:

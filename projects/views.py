@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from annotator.models import User
 from projects.guidelines import guidelines_html
+from projects.permissions import effective_role, task_scope_q
 from projects.selectors import project_get_for_user, project_list_for_user
 
 
@@ -34,6 +35,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_get_for_user(project_id=project_id, user=_user(request))
     if project is None:
         raise Http404("No such project")
+    role = effective_role(project)
     config = project.parsed_config
     stats = project.tasks.aggregate(
         total=Count("pk"),
@@ -45,6 +47,8 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "config": config,
         "stats": stats,
         "guidelines": guidelines_html(project.expert_instruction),
-        "tasks": project.tasks.order_by("id")[:50],
+        "tasks": project.tasks.filter(task_scope_q(user=_user(request), role=role)).order_by("id")[
+            :50
+        ],
     }
     return render(request, "projects/detail.html", context)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from projects.admin import ScopedAdmin
 from tasks.models import (
     Annotation,
     Draft,
@@ -13,7 +14,7 @@ from tasks.models import (
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(ScopedAdmin):
     list_display = (
         "id",
         "project",
@@ -38,7 +39,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(ScopedAdmin):
     list_display = (
         "id",
         "task",
@@ -58,7 +59,8 @@ class AnnotationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Draft)
-class DraftAdmin(admin.ModelAdmin):
+class DraftAdmin(ScopedAdmin):
+    scope = "task__project"
     list_display = ("id", "task", "user", "annotation", "version", "updated_at")
     list_select_related = ("user", "task")
     raw_id_fields = ("task", "annotation")
@@ -66,7 +68,7 @@ class DraftAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(ScopedAdmin):
     list_display = ("id", "task", "project", "model_version", "score", "created_at")
     list_filter = ("project", "model_version")
     list_select_related = ("project", "task")
@@ -75,7 +77,7 @@ class PredictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskAssignment)
-class TaskAssignmentAdmin(admin.ModelAdmin):
+class TaskAssignmentAdmin(ScopedAdmin):
     list_display = ("id", "task", "user", "assigned_by", "created_at")
     list_filter = ("project",)
     list_select_related = ("task", "user", "assigned_by")
@@ -83,14 +85,15 @@ class TaskAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskLock)
-class TaskLockAdmin(admin.ModelAdmin):
+class TaskLockAdmin(ScopedAdmin):
+    scope = "task__project"
     list_display = ("task", "user", "expires_at", "created_at")
     list_select_related = ("user", "task")
     raw_id_fields = ("task",)
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ScopedAdmin):
     list_display = (
         "id",
         "project",
@@ -107,7 +110,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ScopedAdmin):
     list_display = (
         "id",
         "project",

@@ -9,11 +9,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 
 from annotator.models import User
 from projects.labelconfig import LabelConfig
 from projects.models import Project
+from projects.permissions import handed_neighbours_sql
 from tasks.models import Annotation, Draft, Prediction, Task
 
 # The newest annotations of a project that similar tasks and entity suggestions look at:
@@ -56,8 +58,17 @@ class Neighbours:
     next: int | None
 
 
-def task_neighbours(*, task: Task) -> Neighbours:
-    """The tasks before and after this one in the project (import order), for J/K."""
+def task_neighbours(*, task: Task, handed_to: User | None = None) -> Neighbours:
+    """The tasks before and after this one in the project (import order), for J/K; with
+    ``handed_to``, among the tasks handed to that annotator (projects.permissions)."""
+    if handed_to is not None:
+        sql, params = handed_neighbours_sql(
+            user=handed_to, project_id=task.project_id, task_id=task.pk
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            before, after = cursor.fetchone()
+        return Neighbours(previous=before, next=after)
     tasks = Task.objects.filter(project_id=task.project_id)
     previous = tasks.filter(pk__lt=task.pk).order_by("-pk").values_list("pk", flat=True).first()
     following = tasks.filter(pk__gt=task.pk).order_by("pk").values_list("pk", flat=True).first()
@@ -124,9 +135,12 @@ def label_progress(*, project: Project, user: User) -> Progress:
     return Progress(done, skipped, remaining, median, eta)
 
 
-def _recent_annotations(project_id: int, exclude_task: int) -> list[dict[str, Any]]:
+def _recent_annotations(
+    project_id: int, exclude_task: int, author: int | None = None
+) -> list[dict[str, Any]]:
+    mine = Q(completed_by_id=author) if author is not None else Q()
     rows: list[dict[str, Any]] = list(
-        Annotation.objects.filter(project_id=project_id, was_cancelled=False)
+        Annotation.objects.filter(mine, project_id=project_id, was_cancelled=False)
         .exclude(task_id=exclude_task)
         .order_by("-id")
         .values("task_id", "result")[:RECENT_ANNOTATIONS]  # type: ignore[arg-type]
@@ -156,13 +170,16 @@ def _summary(result: Any) -> dict[str, Any]:
     return {"choices": choices, "entities": entities}
 
 
-def label_similar_tasks(*, task: Task, text: str) -> list[dict[str, Any]]:
+def label_similar_tasks(
+    *, task: Task, text: str, author: int | None = None
+) -> list[dict[str, Any]]:
     """Already-annotated tasks whose text is most like this one (token Jaccard over the
-    project's newest annotations), with their labels. Embeddings replace this later."""
+    project's newest annotations, or ``author``'s alone: an annotator sees only tasks handed
+    to them), with their labels. Embeddings replace this later."""
     words = _words(text)
     if not words:
         return []
-    recent = _recent_annotations(task.project_id, task.pk)
+    recent = _recent_annotations(task.project_id, task.pk, author)
     first_per_task: dict[int, Any] = {}
     for row in recent:
         first_per_task.setdefault(row["task_id"], row["result"])
@@ -183,13 +200,15 @@ def label_similar_tasks(*, task: Task, text: str) -> list[dict[str, Any]]:
     ]
 
 
-def label_known_entities(*, task: Task, text: str) -> list[dict[str, Any]]:
-    """Span texts labelled in the project's newest annotations that occur in this text,
-    each with its most frequent label: offered to the annotator as suggestions."""
+def label_known_entities(
+    *, task: Task, text: str, author: int | None = None
+) -> list[dict[str, Any]]:
+    """Span texts labelled in the project's newest annotations (or ``author``'s alone) that
+    occur in this text, each with its most frequent label: offered as suggestions."""
     if not text:
         return []
     counts: Counter[tuple[str, str, str, str]] = Counter()
-    for row in _recent_annotations(task.project_id, task.pk):
+    for row in _recent_annotations(task.project_id, task.pk, author):
         for item in row["result"] if isinstance(row["result"], list) else []:
             entry = _entity(item)
             if entry is not None and entry[0] in text:

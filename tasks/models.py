@@ -125,6 +125,12 @@ class Annotation(models.Model):
                 condition=~models.Q(review_status="") & models.Q(was_cancelled=False),
                 name="annotation_review_idx",
             ),
+            # Gold tasks (certification, ground-truth exports): few rows, read per project.
+            models.Index(
+                fields=["project", "task"],
+                condition=models.Q(ground_truth=True),
+                name="annotation_gold_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -44,10 +44,15 @@ def task_list_totals(*, tasks: QuerySet[Task]) -> dict[str, int]:
     )
 
 
-def tasks_with_children(queryset: QuerySet[Task]) -> QuerySet[Task]:
-    """Prefetch annotations and predictions in two queries, whatever the page size."""
+def tasks_with_children(
+    queryset: QuerySet[Task], *, annotations: Q | None = None
+) -> QuerySet[Task]:
+    """Prefetch annotations (those matching ``annotations``: blind annotation) and
+    predictions in two queries, whatever the page size."""
     return queryset.prefetch_related(
-        Prefetch("annotations", queryset=Annotation.objects.order_by("id")),
+        Prefetch(
+            "annotations", queryset=Annotation.objects.filter(annotations or Q()).order_by("id")
+        ),
         Prefetch("predictions", queryset=Prediction.objects.order_by("id")),
     )
 

@@ -81,6 +81,11 @@ class TaskFilter:
     score_min: float | None = None
     score_max: float | None = None
     search: str = ""
+    # Set by the view from projects.permissions, never from the query string: the tasks the
+    # caller may see (annotators: those handed to them) ...
+    scope: Q | None = None
+    # ... and, under blind annotation, the only author whose review states count and show.
+    author: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,9 @@ def _filter_q(project: Project, flt: TaskFilter, sort: TaskSort | None = None) -
     that the database walks the sort's index: SQLite otherwise takes the range on the score
     index and sorts every task in it (0.6 s a page at 200k tasks); counts keep the range."""
     q = Q(project=project)
+    if flt.scope is not None:
+        q &= flt.scope
+    author = Q(completed_by_id=flt.author) if flt.author is not None else Q()
     if flt.annotated is not None:
         q &= Q(total_annotations__gt=0) if flt.annotated else Q(total_annotations=0)
     if flt.has_predictions is not None:
@@ -159,7 +167,7 @@ def _filter_q(project: Project, flt: TaskFilter, sort: TaskSort | None = None) -
     if flt.review is ReviewState.NOT_REVIEWED:
         # Annotated, with at least one finished annotation nobody has judged or queued.
         unjudged = Annotation.objects.filter(
-            task=OuterRef("pk"), was_cancelled=False, review_status=""
+            author, task=OuterRef("pk"), was_cancelled=False, review_status=""
         )
         q &= Q(total_annotations__gt=0) & Q(Exists(unjudged))
     elif flt.review is not None:
@@ -168,7 +176,7 @@ def _filter_q(project: Project, flt: TaskFilter, sort: TaskSort | None = None) -
         # when the query states its WHERE (it does not infer it from review_status = 'x').
         judged = (
             Annotation.objects.exclude(review_status="")
-            .filter(was_cancelled=False, project=project, review_status=flt.review.value)
+            .filter(author, was_cancelled=False, project=project, review_status=flt.review.value)
             .values("task_id")
         )
         q &= Q(pk__in=judged)
@@ -330,8 +338,11 @@ def datamanager_page(
         if next_cursor is None and index + 1 < len(segments):
             next_cursor = Cursor(sort=sort.text, segment=index + 1, key=None, id=0)
     out = [_row(r) for r in rows]
+    if flt.author is not None:
+        for row in out:
+            row.agreement = None  # agreement tells how others labelled the task
     if decorate and out:
-        _decorate(out)
+        _decorate(out, flt.author)
     return TaskPage(rows=out, next=next_cursor)
 
 
@@ -347,8 +358,9 @@ def _row(values: dict[str, Any]) -> TaskRow:
     return TaskRow(preview=preview, **values)
 
 
-def _decorate(rows: list[TaskRow]) -> None:
-    """Assignees and review state of a page's tasks: two queries whatever the page size."""
+def _decorate(rows: list[TaskRow], author: int | None) -> None:
+    """Assignees and review state of a page's tasks (from ``author``'s annotations alone when
+    set): two queries whatever the page size."""
     by_id = {r.id: r for r in rows}
     assignments = (
         TaskAssignment.objects.filter(task_id__in=by_id)
@@ -360,6 +372,7 @@ def _decorate(rows: list[TaskRow]) -> None:
     states: dict[int, set[str]] = defaultdict(set)
     counted = (
         Annotation.objects.filter(task_id__in=by_id, was_cancelled=False)
+        .filter(Q(completed_by_id=author) if author is not None else Q())
         .order_by()
         .values("task_id", "review_status")
         .annotate(n=Count("id"))
@@ -388,7 +401,11 @@ def datamanager_next_after(
     """The id of the task that follows ``task_id`` under the filter and sort (None at the
     end), for labelling "in order" from the data manager. The task itself need not match the
     filter any more (it was just annotated): its current sort key places it."""
-    current = Task.objects.filter(project=project, pk=task_id).values(sort.column, "id").first()
+    current = (
+        Task.objects.filter(flt.scope or Q(), project=project, pk=task_id)
+        .values(sort.column, "id")
+        .first()
+    )
     if current is None:
         raise ValidationError({"task": [f"task {task_id} is not in project {project.pk}"]})
     key = current[sort.column] if sort.column != "id" else None

@@ -15,7 +15,7 @@ from annotator.models import User
 from projects.guidelines import guidelines_html
 from projects.labelconfig.layout import config_layout
 from projects.models import Project
-from projects.permissions import Action, effective_role, role_allows
+from projects.permissions import Action, effective_role, role_allows, task_scope_q
 from projects.selectors import project_get_for_user
 from tasks.api.labelling import label_task_payload
 from tasks.models import Task
@@ -42,12 +42,14 @@ def label_page(request: HttpRequest, project_id: int, task_id: int | None = None
     project = project_get_for_user(project_id=project_id, user=user)
     if project is None:
         raise Http404("No such project")
-    if not role_allows(effective_role(project), Action.ANNOTATE):
+    role = effective_role(project)
+    if not role_allows(role, Action.ANNOTATE):
         raise PermissionDenied("Your role in this project does not allow labelling.")
     if task_id is None:
         task = task_next_take(project=project, user=user)
     else:
-        task = Task.objects.filter(pk=task_id, project=project).select_related("project").first()
+        visible = Task.objects.filter(task_scope_q(user=user, role=role), project=project)
+        task = visible.filter(pk=task_id).select_related("project").first()
         if task is None:
             raise Http404("No such task in this project")
     config = project.parsed_config
@@ -56,7 +58,7 @@ def label_page(request: HttpRequest, project_id: int, task_id: int | None = None
         "user": {"id": user.pk, "username": user.username},
         "schema": config.to_dict(),
         "layout": config_layout(project.label_config),
-        "first": label_task_payload(task=task, user=user) if task is not None else None,
+        "first": label_task_payload(task=task, user=user, role=role) if task is not None else None,
     }
     context = {
         "project": project,

@@ -77,3 +77,11 @@ def choice(value: str = "greet", item_id: str = "c1") -> dict[str, Any]:
         "type": "choices",
         "value": {"choices": [value]},
     }
+
+
+def hand_task(task_id: int, user: User) -> None:
+    """Assign a task to a user (projects.permissions: annotators see the tasks handed to them)."""
+    from tasks.models import Task, TaskAssignment
+
+    task = Task.objects.get(pk=task_id)
+    TaskAssignment.objects.get_or_create(project_id=task.project_id, task=task, user=user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -22,11 +23,18 @@ def request_user(request: Request) -> User:
 ModelT = TypeVar("ModelT")
 
 
-def require_role(obj: ModelT | None, action: Action, label: str) -> ModelT:
-    """404 unless ``obj`` (loaded ``with_role``) is in one of the user's projects; 403 unless
-    their role there allows ``action``."""
+def require_role(
+    obj: ModelT | None,
+    action: Action,
+    label: str,
+    *,
+    visible: Callable[[ModelT], bool] | None = None,
+) -> ModelT:
+    """404 unless ``obj`` (loaded ``with_role``) is in one of the user's projects and, with
+    ``visible``, the user may see it there (tasks handed to annotators, blind annotation);
+    403 unless their role there allows ``action``."""
     role = effective_role(obj) if obj is not None else None
-    if obj is None or role is None:
+    if obj is None or role is None or (visible is not None and not visible(obj)):
         raise NotFound(f"{label} not found.")
     if not role_allows(role, action):
         raise PermissionDenied(f"Your role in this project does not allow '{action}'.")

@@ -19,6 +19,9 @@ PROJECT_SETTINGS = (
     "task_lock_ttl",
     "prediction_confidence_high",
     "prediction_confidence_low",
+    "blind_annotation",
+    "certification_tasks",
+    "certification_threshold",
 )
 
 
@@ -56,6 +59,21 @@ class ProjectIn(serializers.Serializer):
         required=False, min_value=0.0, max_value=1.0
     )
     prediction_confidence_low = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+    blind_annotation = serializers.BooleanField(
+        required=False, help_text="annotators do not see other annotators' results"
+    )
+    certification_tasks = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=1000,
+        help_text="gold tasks a new annotator labels before production tasks (0: off)",
+    )
+    certification_threshold = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="accuracy on the gold tasks that certifies an annotator",
+    )
 
 
 class ProjectOut(serializers.ModelSerializer):
@@ -105,4 +123,4 @@ class MemberOut(serializers.ModelSerializer):
 
     class Meta:
         model = ProjectMember
-        fields = ("id", "user", "role", "level", "created_at")
+        fields = ("id", "user", "role", "level", "certified_at", "created_at")

@@ -22,7 +22,7 @@ from projects.api.serializers import (
     ProjectOut,
 )
 from projects.models import Organization
-from projects.permissions import Action
+from projects.permissions import Action, organization_visible_q
 from projects.selectors import project_list_for_user, project_with_counts
 from projects.services import (
     label_config_change_check,
@@ -46,14 +46,16 @@ ERRORS = {
 class OrganizationListView(APIView):
     @extend_schema(responses={200: OrganizationOut(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
-        orgs = Organization.objects.filter(memberships__user=request_user(request)).order_by("id")
+        visible = organization_visible_q(user=request_user(request))
+        orgs = Organization.objects.filter(visible).distinct().order_by("id")
         return Response(OrganizationOut(orgs, many=True).data)
 
 
 class OrganizationDetailView(APIView):
     @extend_schema(responses={200: OrganizationOut, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        org = Organization.objects.filter(memberships__user=request_user(request), pk=pk).first()
+        visible = organization_visible_q(user=request_user(request))
+        org = Organization.objects.filter(visible, pk=pk).distinct().first()
         if org is None:
             raise NotFound(f"Organization {pk} not found.")
         return Response(OrganizationOut(org).data)

@@ -13,3 +13,9 @@ if (page.first) {
 } else {
   session.finished();
 }
+
+// The first-visit tour, loaded after the task is on screen (it is not on the critical path).
+import("./tour.js").then(({ Tour }) => {
+  const tour = new Tour({ userId: page.user.id, host: document.getElementById("lbl-tour-host") });
+  if (page.first) tour.startOnce();
+});

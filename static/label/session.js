@@ -27,6 +27,29 @@ export function startingPoint(payload) {
   return { items: [], source: "empty" };
 }
 
+// One line per result item, as text: "intent: greet", "label: Alice (PER)".
+function summarize(result) {
+  return (result || [])
+    .map((item) => {
+      const value = item.value || {};
+      const labels = value[item.type] || value.labels || value.choices || value.text || [];
+      const shown = Array.isArray(labels) ? labels.flat().join(", ") : String(labels);
+      const span = typeof value.text === "string" ? `${value.text} (${shown})` : shown;
+      return `${item.from_name}: ${span}`;
+    })
+    .join("; ") || "nothing";
+}
+
+const percent = (x) => `${Math.round(x * 100)}%`;
+
+// Instant feedback on a gold task of the annotator's certification (the submit's answer).
+export function certificationFeedback(c) {
+  const head = `Certification ${Math.min(c.done, c.required)}/${c.required}: this answer scored ${percent(c.score)}. Expected: ${summarize(c.expected)}. Yours: ${summarize(c.answer)}.`;
+  if (c.certified) return [`${head} Certified: production tasks from now on.`, "info"];
+  const sofar = c.accuracy === null ? "" : ` Accuracy so far ${percent(c.accuracy)} (${percent(c.threshold)} needed).`;
+  return [`${head}${sofar}`, c.passed === false ? "warn" : "info"];
+}
+
 export class Session {
   constructor(page) {
     this.page = page;
@@ -186,7 +209,8 @@ export class Session {
       const taskId = this.current.task.id;
       this.cache.delete(taskId);
       this.saved = { changes: this.store.changes, notes: this.notes.value };
-      this.status(`${done} task ${taskId}.`);
+      if (answer.certification) this.status(...certificationFeedback(answer.certification));
+      else this.status(`${done} task ${taskId}.`);
       const next = this.order ? await this.nextInOrder(taskId) : answer.next;
       if (next) await this.show(next, { leased: !this.order });
       else this.finished();
@@ -331,6 +355,7 @@ export class Session {
       ["alt+a", "label every occurrence of the selected region's text", () => this.panels.regions.propagateSelected()],
       ["alt+e", "accept every entity suggestion", () => this.panels.entities.acceptAll()],
       ["c", "open / close the context panel", () => this.toggleContext()],
+      ["g", "show the project's guidelines", () => this.showGuidelines()],
       ["?", "show the keyboard shortcuts", () => this.panels.help.open()],
     ];
     for (const [k, description, handler] of keys) this.hotkeys.register({ keys: k, description, group: "Page", handler });
@@ -359,6 +384,16 @@ export class Session {
     details.open = !details.open;
   }
 
+  // Guidelines are one key (G) or one click away: open the context panel on them.
+  showGuidelines() {
+    const guidelines = $("lbl-guidelines");
+    if (!guidelines) return false;
+    $("lbl-context").open = true;
+    guidelines.scrollIntoView({ block: "start" });
+    guidelines.focus({ preventScroll: true });
+    return true;
+  }
+
   bindButtons() {
     const click = (id, fn) => $(id).addEventListener("click", fn);
     click("lbl-submit", () => this.submit());
@@ -369,6 +404,7 @@ export class Session {
     click("lbl-undo", () => this.store.undo());
     click("lbl-redo", () => this.store.redo());
     click("lbl-help", () => this.panels.help.open());
+    $("lbl-guidelines-button")?.addEventListener("click", () => this.showGuidelines());
     $("lbl-skip").hidden = !this.project.show_skip_button;
     window.addEventListener("popstate", (event) => {
       if (event.state?.task) this.openTask(event.state.task).catch((error) => this.failed(error));

@@ -4,6 +4,7 @@ next task after one (labelling in the table's order). Bulk actions are in ``bulk
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -13,8 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, valid_input
-from projects.api.access import project_or_404
+from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
+from projects.models import Project
+from projects.permissions import effective_role, sees_all_tasks, sees_others_work, task_scope_q
 from tasks.selectors_datamanager import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
@@ -67,6 +70,17 @@ class DataFilterIn(serializers.Serializer):
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"score_min": ["score_min is above score_max"]})
         return attrs
+
+
+def scoped(flt: TaskFilter, request: Request, project: Project) -> TaskFilter:
+    """The filter limited to what the caller may see (projects.permissions): annotators get
+    the tasks handed to them, and under blind annotation their own review states only."""
+    user = request_user(request)
+    role = effective_role(project)
+    if sees_all_tasks(role):
+        return flt
+    author = None if sees_others_work(role, project) else user.pk
+    return replace(flt, scope=task_scope_q(user=user, role=role), author=author)
 
 
 def task_filter_of(data: dict[str, Any]) -> TaskFilter:
@@ -166,7 +180,7 @@ class DataPageView(APIView):
         cursor = Cursor.decode(query["cursor"], sort.text) if query.get("cursor") else None
         page = datamanager_page(
             project=project,
-            flt=task_filter_of(query),
+            flt=scoped(task_filter_of(query), request, project),
             sort=sort,
             cursor=cursor,
             size=query["page_size"],
@@ -183,7 +197,9 @@ class DataCountView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk)
-        flt = task_filter_of(valid_input(DataFilterIn, request.query_params))
+        flt = scoped(
+            task_filter_of(valid_input(DataFilterIn, request.query_params)), request, project
+        )
         return Response({"count": datamanager_count(project=project, flt=flt)})
 
 
@@ -199,6 +215,9 @@ class DataNextAfterView(APIView):
         project = project_or_404(request, pk)
         query = valid_input(NextAfterIn, request.query_params)
         next_id = datamanager_next_after(
-            project=project, flt=task_filter_of(query), sort=_sort(query), task_id=query["task"]
+            project=project,
+            flt=scoped(task_filter_of(query), request, project),
+            sort=_sort(query),
+            task_id=query["task"],
         )
         return Response({"task": next_id})

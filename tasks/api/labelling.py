@@ -18,11 +18,12 @@ from annotator.models import User
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.models import Project
-from projects.permissions import Action
+from projects.permissions import Action, effective_role, sees_all_tasks
 from tasks import label_selectors as reads
 from tasks.api.access import task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services import task_next_take
+from tasks.services.certification import certification_answer_record, certification_status
 from tasks.services.labelling import label_draft_save, label_skip, label_submit
 
 NOTES_MAX = 10_000
@@ -89,10 +90,12 @@ def _prediction(prediction: Prediction | None) -> dict[str, Any] | None:
     }
 
 
-def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
-    """Everything the page needs to show one task to ``user`` (also embedded in the page)."""
+def label_task_payload(*, task: Task, user: User, role: str | None) -> dict[str, Any]:
+    """Everything the page needs to show one task to ``user``, whose ``role`` in the project
+    limits J/K to the tasks they see (also embedded in the page)."""
     start = reads.label_start_get(task=task, user=user)
-    neighbours = reads.task_neighbours(task=task)
+    handed_to = None if sees_all_tasks(role) else user
+    neighbours = reads.task_neighbours(task=task, handed_to=handed_to)
     return {
         "task": {
             "id": task.pk,
@@ -108,16 +111,24 @@ def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
     }
 
 
-def _next_payload(project: Project, user: User) -> dict[str, Any] | None:
+def _next_payload(project: Project, user: User, role: str | None) -> dict[str, Any] | None:
     task = task_next_take(project=project, user=user)
-    return label_task_payload(task=task, user=user) if task is not None else None
+    return label_task_payload(task=task, user=user, role=role) if task is not None else None
 
 
 def _step_answer(annotation: Annotation, task: Task, user: User, *, with_next: bool) -> Response:
-    """Submit and skip answer with what was saved and, in the same round trip, the next task."""
+    """Submit and skip answer with what was saved, the certification feedback when the task
+    was a gold task of the user's certification, and, in the same round trip, the next task
+    (after the feedback: passing it makes the next one a production task)."""
+    role = effective_role(task)
+    project = task.project
+    feedback = None
+    if project.certification_tasks:
+        feedback = certification_answer_record(project=project, user=user, annotation=annotation)
     body = {
         "annotation": _annotation_out(annotation),
-        "next": _next_payload(task.project, user) if with_next else None,
+        "certification": feedback,
+        "next": _next_payload(project, user, role) if with_next else None,
     }
     return Response(body, status=status.HTTP_201_CREATED)
 
@@ -138,7 +149,8 @@ class LabelTaskView(APIView):
     @extend_schema(responses={200: dict, **ERRORS}, description="One task for the labelling page.")
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
-        return Response(label_task_payload(task=task, user=request_user(request)))
+        user = request_user(request)
+        return Response(label_task_payload(task=task, user=user, role=effective_role(task)))
 
 
 class LabelNextView(APIView):
@@ -148,7 +160,7 @@ class LabelNextView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk, Action.ANNOTATE)
-        payload = _next_payload(project, request_user(request))
+        payload = _next_payload(project, request_user(request), effective_role(project))
         if payload is None:
             raise NotFound("No more tasks for you in this project.")
         return Response(payload)
@@ -238,6 +250,32 @@ class LabelProgressView(APIView):
         return Response(reads.label_progress(project=project, user=request_user(request)).to_dict())
 
 
+class CertificationOut(serializers.Serializer):
+    required = serializers.IntegerField(  # type: ignore[assignment]  # the field name of the API
+        help_text="gold tasks to answer; 0: no certification"
+    )
+    done = serializers.IntegerField(help_text="gold tasks answered (skips included)")
+    accuracy = serializers.FloatField(allow_null=True, help_text="mean score of the last N")
+    threshold = serializers.FloatField()
+    certified = serializers.BooleanField()
+    certified_at = serializers.DateTimeField(allow_null=True)
+    passed = serializers.BooleanField(
+        allow_null=True, help_text="null until N answers; then whether the last N pass"
+    )
+
+
+class CertificationView(APIView):
+    @extend_schema(
+        responses={200: CertificationOut, **ERRORS},
+        description="Your certification in the project: gold tasks answered, accuracy on the "
+        "last `required` of them, and whether you are certified.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk, Action.ANNOTATE)
+        status_ = certification_status(project=project, user=request_user(request))
+        return Response(CertificationOut(status_.to_dict()).data)
+
+
 class LabelSimilarView(APIView):
     @extend_schema(
         responses={200: dict, **ERRORS},
@@ -246,7 +284,8 @@ class LabelSimilarView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         text = reads.task_text(config=task.project.parsed_config, data=task.data)
-        return Response({"similar": reads.label_similar_tasks(task=task, text=text)})
+        similar = reads.label_similar_tasks(task=task, text=text, author=_author(request, task))
+        return Response({"similar": similar})
 
 
 class LabelEntitiesView(APIView):
@@ -258,4 +297,11 @@ class LabelEntitiesView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         text = reads.task_text(config=task.project.parsed_config, data=task.data)
-        return Response({"entities": reads.label_known_entities(task=task, text=text)})
+        found = reads.label_known_entities(task=task, text=text, author=_author(request, task))
+        return Response({"entities": found})
+
+
+def _author(request: Request, task: Task) -> int | None:
+    """Whose annotations feed similar tasks and suggestions: everyone's for reviewers and
+    managers, the caller's own for annotators (they see only tasks handed to them)."""
+    return None if sees_all_tasks(effective_role(task)) else request_user(request).pk

@@ -192,7 +192,8 @@ def _errors_by_field(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
 class ImportJobView(APIView):
     @extend_schema(responses={200: ImportJobOut, **ERRORS})
     def get(self, request: Request, pk: int, import_id: int) -> Response:
-        project = project_or_404(request, pk)
+        # Managers only: an import's errors quote the rows they refused.
+        project = project_or_404(request, pk, Action.MANAGE)
         job = ImportJob.objects.filter(project=project, pk=import_id).first()
         if job is None:
             raise NotFound(f"Import {import_id} not found in project {pk}.")

@@ -1,6 +1,7 @@
 from annotator.api.paths import api_path
 from tasks.api import bulk, datamanager, transfers, views
 from tasks.api.labelling import (
+    CertificationView,
     LabelDraftView,
     LabelEntitiesView,
     LabelNextView,
@@ -94,5 +95,8 @@ urlpatterns += [
     *api_path("projects/<int:pk>/label/next", LabelNextView.as_view(), "project-label-next"),
     *api_path(
         "projects/<int:pk>/label/progress", LabelProgressView.as_view(), "project-label-progress"
+    ),
+    *api_path(
+        "projects/<int:pk>/certification", CertificationView.as_view(), "project-certification"
     ),
 ]

@@ -11,20 +11,28 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import query_id, query_ids, valid_input, valid_inputs
-from projects.api.access import project_or_404, request_user
+from projects.api.access import project_or_404, request_user, require_role
 from projects.api.views import ERRORS
-from projects.permissions import Action
+from projects.models import Project
+from projects.permissions import Action, effective_role, sees_all_tasks
 from tasks import services
 from tasks.api import render
 from tasks.api import serializers as s
-from tasks.api.access import annotation_or_404, draft_or_404, prediction_or_404, task_or_404
+from tasks.api.access import (
+    annotation_or_404,
+    annotation_scope,
+    draft_or_404,
+    prediction_or_404,
+    task_or_404,
+    task_scope,
+)
 from tasks.api.lsquery import include_fields, ls_query_apply, ls_query_parse
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.selectors import task_list_for_user, task_list_totals, tasks_with_children
 
 
 # --- tasks ----------------------------------------------------------------------------------
-def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
+def _task_page(request: Request, tasks: QuerySet[Task], annotations: Q) -> Response:
     """Label Studio's ``{"tasks": [...], "total": N, "total_annotations": N,
     "total_predictions": N}`` page. ``after=<id>`` pages by keyset
     (constant time at any depth, no total); ``next`` always carries that cursor. Label
@@ -47,7 +55,7 @@ def _task_page(request: Request, tasks: QuerySet[Task]) -> Response:
     size = query["page_size"]
     tasks = ls_query_apply(tasks, parsed)
     if query["fields"] == "all":
-        tasks = tasks_with_children(tasks)
+        tasks = tasks_with_children(tasks, annotations=annotations)
     body: dict[str, Any] = {}
     if "after" in query:
         rows = list(tasks.filter(pk__gt=query["after"])[:size])
@@ -75,6 +83,12 @@ def _with(request: Request, **params: Any) -> str:
     return query.urlencode()
 
 
+def _project_task_page(request: Request, project: Project) -> Response:
+    """The tasks of the project the caller sees (annotators: those handed to them)."""
+    tasks = Task.objects.filter(task_scope(request, project), project=project)
+    return _task_page(request, tasks, annotation_scope(request, project, project))
+
+
 class TaskListView(APIView):
     @extend_schema(
         parameters=[s.TaskListQuery],
@@ -85,8 +99,7 @@ class TaskListView(APIView):
     def get(self, request: Request) -> Response:
         project_id = query_id(request.query_params, "project", required=True)
         assert project_id is not None
-        project = project_or_404(request, project_id)
-        return _task_page(request, Task.objects.filter(project=project))
+        return _project_task_page(request, project_or_404(request, project_id))
 
     @extend_schema(request=s.TaskIn, responses={201: s.TaskOut, **ERRORS})
     def post(self, request: Request) -> Response:
@@ -103,8 +116,7 @@ class TaskListView(APIView):
 class ProjectTaskListView(APIView):
     @extend_schema(parameters=[s.TaskListQuery], responses={200: s.TaskOut(many=True), **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        project = project_or_404(request, pk)
-        return _task_page(request, Task.objects.filter(project=project))
+        return _project_task_page(request, project_or_404(request, pk))
 
     @extend_schema(
         parameters=[
@@ -125,7 +137,8 @@ class TaskDetailView(APIView):
     @extend_schema(responses={200: s.TaskFullOut, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk)
-        full = tasks_with_children(Task.objects.filter(pk=task.pk)).get()
+        annotations = annotation_scope(request, task, task.project)
+        full = tasks_with_children(Task.objects.filter(pk=task.pk), annotations=annotations).get()
         return Response(s.TaskFullOut(full).data)
 
     @extend_schema(request=s.TaskPatchIn, responses={200: s.TaskOut, **ERRORS})
@@ -146,12 +159,15 @@ class TaskAnnotationsView(APIView):
     @extend_schema(responses={200: s.AnnotationOut(many=True), **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk)
-        return Response(s.AnnotationOut(task.annotations.order_by("id"), many=True).data)
+        annotations = task.annotations.filter(annotation_scope(request, task, task.project))
+        return Response(s.AnnotationOut(annotations.order_by("id"), many=True).data)
 
     @extend_schema(request=s.AnnotationIn, responses={201: s.AnnotationOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         data = valid_input(s.AnnotationIn, request.data)
+        if data.get("ground_truth"):
+            require_role(task, Action.REVIEW, f"Task {pk}")  # gold answers are not annotators'
         parent_id = data.pop("parent_prediction", None)
         parent = Prediction.objects.filter(pk=parent_id, task=task).first() if parent_id else None
         if parent_id and parent is None:
@@ -178,6 +194,8 @@ class AnnotationDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         annotation = annotation_or_404(request, pk, Action.ANNOTATE)
         data = valid_input(s.AnnotationPatchIn, request.data)
+        if data.get("ground_truth") is not None:
+            require_role(annotation, Action.REVIEW, f"Annotation {pk}")
         version = data.pop("version", None) or _if_match(request) or annotation.version
         annotation = services.annotation_update(annotation=annotation, version=version, **data)
         return Response(s.AnnotationOut(annotation).data)
@@ -270,7 +288,11 @@ class PredictionListView(APIView):
         if task_id is not None:
             predictions = task_or_404(request, task_id).predictions.all()
         elif project_id is not None:
-            predictions = Prediction.objects.filter(project=project_or_404(request, project_id))
+            project = project_or_404(request, project_id)
+            tasks = Task.objects.filter(task_scope(request, project), project=project)
+            predictions = Prediction.objects.filter(project=project)
+            if not sees_all_tasks(effective_role(project)):
+                predictions = predictions.filter(task__in=tasks)
         else:
             raise ValidationError({"task": ["give ?task=<id> or ?project=<id>"]})
         return Response(s.PredictionOut(predictions.order_by("id")[:10_000], many=True).data)

@@ -23,6 +23,11 @@ from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Task, TaskLock
 from tasks.selectors import task_live_lock_count
+from tasks.services.certification import (
+    certification_passed,
+    certification_pending,
+    certification_task_take,
+)
 
 # Live leases of OTHER users on task ``t``: with finished annotations they fill its overlap.
 _OTHERS_LEASES = (
@@ -88,6 +93,13 @@ def _one(sql: str, params: list[Any]) -> Any:
     return row[0] if row else None
 
 
+def _in_certification(project: Project, user: User) -> bool:
+    member = certification_pending(project=project, user=user)
+    return member is not None and not certification_passed(
+        project=project, user=user, member=member
+    )
+
+
 @transaction.atomic
 def task_next_take(*, project: Project, user: User) -> Task | None:
     """Hand the user their next task and lease it to them for ``project.task_lock_ttl`` s.
@@ -99,7 +111,13 @@ def task_next_take(*, project: Project, user: User) -> Task | None:
     scanned. (Counting in the locking statement alone used the older snapshot: 2 double
     hand-outs in 800, bench/api_bench.py with 8 annotators.) On SQLite the IMMEDIATE
     transaction serialises all writers. A user who asks again gets the task they hold.
+
+    In a project with certification on, an annotator not yet certified gets gold tasks
+    instead (tasks/services/certification.py); the test below reads a column of the loaded
+    project, so projects without certification pay nothing for it.
     """
+    if project.certification_tasks and _in_certification(project, user):
+        return certification_task_take(project=project, user=user)
     now = timezone.now()
     when = connection.ops.adapt_datetimefield_value(now)
     expires = now + timedelta(seconds=project.task_lock_ttl)

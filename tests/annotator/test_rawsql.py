@@ -122,3 +122,13 @@ def _run_prepared(sql: str, pk: int) -> None:
     with prepared_cursor() as cursor:
         cursor.execute(sql, [pk])
         cursor.fetchall()
+
+
+@postgresql_only
+def test_logged_queries_keep_their_text():
+    from django.test.utils import CaptureQueriesContext
+
+    project = make_project()
+    with CaptureQueriesContext(connection) as queries:
+        fetch_model(Project, "SELECT * FROM projects_project WHERE id = %s", [project.pk])
+    assert queries[0]["sql"] == f"SELECT * FROM projects_project WHERE id = {project.pk}"

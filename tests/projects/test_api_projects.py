@@ -130,6 +130,7 @@ def test_schema_and_docs_are_served():
     paths = json.loads(schema.content)["paths"]
     assert "/api/projects/{id}/next/" in paths
     assert "/api/projects/{id}/next" not in paths
+    assert "/api/projects/{id}/productivity/" in paths
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content

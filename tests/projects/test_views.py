@@ -54,9 +54,27 @@ def test_health_reports_database(client):
     assert response.json()["status"] == "ok"
 
 
-def test_media_requires_sign_in(client, media_root):
-    media_root.mkdir(parents=True)
-    (media_root / "x.txt").write_text("secret")
-    assert client.get("/media/x.txt").status_code == 302
+def test_media_requires_sign_in_and_a_membership_of_the_files_project(client, media_root):
+    project = make_project()
+    folder = media_root / "projects" / str(project.pk) / "media"
+    folder.mkdir(parents=True)
+    (folder / "x.txt").write_text("secret")
+    (media_root / "loose.txt").write_text("secret")
+    url = f"/media/projects/{project.pk}/media/x.txt"
+    assert client.get(url).status_code == 302
     client.force_login(make_user())
-    assert b"".join(client.get("/media/x.txt").streaming_content) == b"secret"
+    assert client.get(url).status_code == 404
+    client.force_login(project.created_by)
+    assert b"".join(client.get(url).streaming_content) == b"secret"
+    # A file outside every project's folder is nobody's.
+    assert client.get("/media/loose.txt").status_code == 404
+    # Dot segments cannot walk from a project of yours to another one's files.
+    other = make_project()
+    (media_root / "projects" / str(other.pk) / "media").mkdir(parents=True)
+    (media_root / "projects" / str(other.pk) / "media" / "y.txt").write_text("theirs")
+    for sneaky in (
+        f"/media/projects/{project.pk}/../{other.pk}/media/y.txt",
+        f"/media/projects/{project.pk}/%2e%2e/{other.pk}/media/y.txt",
+        f"/media/projects/{project.pk}/./../{other.pk}/media/y.txt",
+    ):
+        assert client.get(sneaky).status_code == 404, sneaky

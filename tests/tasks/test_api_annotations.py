@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from projects.services import project_update
 from tasks.models import Annotation, Draft, Task
 from tasks.services import tasks_import
 from tests.api_helpers import api
-from tests.factories import add_member, choice, make_project, make_user, span
+from tests.factories import add_member, choice, hand_task, make_project, make_user, span
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,7 @@ def setup():
     annotator = make_user()
     add_member(project, annotator)
     task_id = tasks_import(project=project, items=[{"text": TEXT}], user=None).task_ids[0]
+    hand_task(task_id, annotator)
     return project, annotator, task_id
 
 
@@ -104,12 +106,14 @@ def test_annotator_cannot_edit_someone_elses_annotation(setup):
         .post(f"/api/tasks/{task_id}/annotations", {"result": [choice()]}, format="json")
         .json()
     )
-    assert (
-        api(other)
-        .patch(f"/api/annotations/{annotation['id']}", {"result": []}, format="json")
-        .status_code
-        == 403
-    )
+    url = f"/api/annotations/{annotation['id']}"
+    # Blind annotation (the default): another annotator does not even see it.
+    assert api(other).patch(url, {"result": []}, format="json").status_code == 404
+    # Seeing it (the task handed to them, blind off) still does not let them change it.
+    hand_task(task_id, other)
+    project_update(project=project, blind_annotation=False)
+    assert api(other).get(url).status_code == 200
+    assert api(other).patch(url, {"result": []}, format="json").status_code == 403
     reviewer = make_user()
     add_member(project, reviewer, "reviewer")
     assert (

@@ -7,7 +7,7 @@ import pytest
 from tasks.models import Annotation, Task, TaskAssignment
 from tasks.services import annotation_create, tasks_import
 from tests.api_helpers import api
-from tests.factories import add_member, choice, make_project, make_user, span
+from tests.factories import add_member, choice, hand_task, make_project, make_user, span
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,8 @@ def _act(user, project, action, body):
 
 # --- table ----------------------------------------------------------------------------------
 def test_members_read_the_table_page_by_page(project, ids, annotator):
+    for task_id in ids:
+        hand_task(task_id, annotator)
     client = api(annotator)
     first = client.get(_url(project), {"page_size": 3}).json()
     assert [t["id"] for t in first["tasks"]] == ids[:3]

@@ -9,7 +9,7 @@ from projects.services import project_update
 from tasks.models import Annotation, Draft, Prediction
 from tasks.services import annotation_create, tasks_import
 from tests.api_helpers import api
-from tests.factories import add_member, choice, make_project, make_user, span
+from tests.factories import add_member, choice, hand_task, make_project, make_user, span
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,8 @@ def setup():
     project, tasks = _project(["Alice in Paris", "Bob in Lyon", "Carol in Paris too"])
     annotator = make_user()
     add_member(project, annotator)
+    for task in tasks:
+        hand_task(task.pk, annotator)
     return project, tasks, annotator
 
 

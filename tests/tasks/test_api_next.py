@@ -9,7 +9,7 @@ from django.db import close_old_connections
 from tasks.models import Task, TaskLock
 from tasks.services import tasks_import
 from tests.api_helpers import api
-from tests.factories import add_member, choice, make_project, make_user
+from tests.factories import add_member, choice, hand_task, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,9 @@ def test_heartbeat_on_a_task_held_by_someone_else_is_refused():
     a, b = _annotators(project, 2)
     task_id = api(a).get(f"/api/projects/{project.pk}/next").json()["id"]
     assert api(a).post(f"/api/tasks/{task_id}/lock").status_code == 200
+    # Not handed to b: b does not see it at all.
+    assert api(b).post(f"/api/tasks/{task_id}/lock").status_code == 404
+    hand_task(task_id, b)
     assert api(b).post(f"/api/tasks/{task_id}/lock").status_code == 400
 
 

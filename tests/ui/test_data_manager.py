@@ -112,12 +112,15 @@ def test_select_all_matching_then_delete_after_confirming(browser_page, page_eve
 
 
 def test_annotators_see_the_table_without_bulk_actions(browser_page):
-    project, _ = _project_with_tasks(["a", "b"])
+    project, ids = _project_with_tasks(["a", "b"])
     annotator = make_user()
     add_member(project, annotator, "annotator")
+    # Annotators see the tasks handed to them only (projects/permissions.py).
+    TaskAssignment.objects.create(project=project, task_id=ids[1], user=annotator)
     page = browser_page
     login(page, annotator)
     _open(page, project)
+    assert page.locator("#dm-rows tr").count() == 1
     assert page.locator("#dm-bulk").count() == 0
     assert page.locator(".dm-check").count() == 0
     screenshot(page, "data-manager-annotator")
