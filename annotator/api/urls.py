@@ -16,6 +16,15 @@ urlpatterns = [
         views.CurrentUserResetTokenView.as_view(),
         "current-user-reset-token",
     ),
+    *api_path("current-user/tokens", views.ApiTokenListView.as_view(), "api-token-list"),
+    *api_path(
+        "current-user/tokens/<int:pk>", views.ApiTokenDetailView.as_view(), "api-token-detail"
+    ),
+    *api_path(
+        "current-user/tokens/<int:pk>/rotate",
+        views.ApiTokenRotateView.as_view(),
+        "api-token-rotate",
+    ),
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
     path("", include("mlserve.api.urls")),
