@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from annotator.api import views
+from annotator.api import audit, views
 from annotator.api.paths import api_path
 
 urlpatterns = [
@@ -24,6 +24,22 @@ urlpatterns = [
         "current-user/tokens/<int:pk>/rotate",
         views.ApiTokenRotateView.as_view(),
         "api-token-rotate",
+    ),
+    *api_path("projects/<int:pk>/audit", audit.ProjectAuditView.as_view(), "project-audit"),
+    *api_path(
+        "projects/<int:pk>/audit/export",
+        audit.ProjectAuditExportView.as_view(),
+        "project-audit-export",
+    ),
+    *api_path(
+        "organizations/<int:pk>/audit",
+        audit.OrganizationAuditView.as_view(),
+        "organization-audit",
+    ),
+    *api_path(
+        "organizations/<int:pk>/audit/export",
+        audit.OrganizationAuditExportView.as_view(),
+        "organization-audit-export",
     ),
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
