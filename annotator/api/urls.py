@@ -41,6 +41,7 @@ urlpatterns = [
         audit.OrganizationAuditExportView.as_view(),
         "organization-audit-export",
     ),
+    path("", include("accounts.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
     path("", include("mlserve.api.urls")),

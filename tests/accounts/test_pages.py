@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotator.models import ApiToken
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _works(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get("/api/current-user").status_code == 200
+
+
+def _new_key(response):
+    match = re.search(r'id="new-key">([0-9a-f]{40})<', response.content.decode())
+    assert match, response.content.decode()
+    return match.group(1)
+
+
+def test_tokens_page_creates_shows_the_key_once_and_revokes(client):
+    user = make_user()
+    client.force_login(user)
+    assert client.get("/account/tokens/").status_code == 200
+    created = client.post("/account/tokens/", {"action": "create", "name": "laptop"})
+    key = _new_key(created)
+    assert _works(key)
+    listing = client.get("/account/tokens/").content.decode()
+    assert key[:8] in listing and key not in listing and "laptop" in listing
+    token = ApiToken.objects.get(user=user)
+    rotated = _new_key(client.post("/account/tokens/", {"action": "rotate", "token": token.pk}))
+    assert not _works(key) and _works(rotated)
+    newest = ApiToken.objects.filter(user=user, revoked_at__isnull=True).get()
+    client.post("/account/tokens/", {"action": "revoke", "token": newest.pk})
+    assert not _works(rotated)
+
+
+def test_tokens_page_cannot_touch_another_users_token(client):
+    owner = make_user()
+    other = make_user()
+    client.force_login(owner)
+    key = _new_key(client.post("/account/tokens/", {"action": "create"}))
+    token = ApiToken.objects.get(user=owner)
+    client.force_login(other)
+    assert (
+        client.post("/account/tokens/", {"action": "revoke", "token": token.pk}).status_code == 404
+    )
+    assert _works(key)
+
+
+def test_tokens_page_needs_a_signed_in_user(client):
+    response = client.get("/account/tokens/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_signed_in_layout_links_the_account_pages(client):
+    client.force_login(make_user())
+    page = client.get("/").content.decode()
+    for href in (
+        'href="/account/tokens/"',
+        'href="/accounts/password/change/"',
+        'action="/accounts/logout/"',
+    ):
+        assert href in page
