@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotator.audit import COLUMNS as AUDIT_COLUMNS
 from annotator.audit import audit_params, audit_record, insert_sql
 from annotator.models import User
 from projects.services import project_broadcast
@@ -45,10 +46,11 @@ _AUDIT_SUBMIT_PG = (
     "INSERT INTO annotator_audit_event (created_at, actor_id, actor_username, ip, action,"
     " object_type, object_id, organization_id, project_id, before, after, detail)"
     " SELECT %s::timestamptz, %s::bigint, %s::varchar, %s::inet, 'annotation.create',"
-    " 'annotation', a.id, %s::bigint, a.project_id, NULL,"
+    " 'annotation', a.id, %s::bigint, a.project_id, NULL::jsonb,"
     " jsonb_build_object('result', a.result, 'was_cancelled', a.was_cancelled,"
     " 'task', a.task_id), '{}'::jsonb FROM a"
 )
+_AUDIT_SUBMIT_PG_PARAMS = ("created_at", "actor_id", "actor_username", "ip", "organization_id")
 # PostgreSQL runs the five writes of a submit as one statement (data-modifying CTEs): the
 # annotation, the draft and lease gone, the counters, the audit event.
 _SUBMIT_PG = (  # noqa: S608 (constants only; values are parameters)
@@ -106,17 +108,21 @@ def annotation_create(
     who = [task.pk, user.pk]
     done, cancelled = (0, 1) if was_cancelled else (1, 0)
     counts = [done, cancelled, done, task.pk]
+    postgresql = connection.vendor == "postgresql"
     event = audit_params(
         action="annotation.create",
         actor=user,
         object_type="annotation",
         organization_id=task.project.organization_id,
         project_id=task.project_id,
-        after={"result": annotation.result, "was_cancelled": was_cancelled, "task": task.pk},
+        # PostgreSQL builds ``after`` from the inserted row (the result is not sent twice).
+        after=None
+        if postgresql
+        else {"result": annotation.result, "was_cancelled": was_cancelled, "task": task.pk},
     )
-    if connection.vendor == "postgresql":
-        # created_at, actor id and name, ip; organization (the rest comes from the row).
-        audit = [*event[:4], event[7]]
+    if postgresql:
+        values = dict(zip(AUDIT_COLUMNS, event, strict=True))
+        audit = [values[c] for c in _AUDIT_SUBMIT_PG_PARAMS]
         with connection.cursor() as cursor:
             cursor.execute(_SUBMIT_PG, [*row, *who, *who, *counts, *audit])
             annotation.pk = cursor.fetchone()[0]
@@ -127,7 +133,7 @@ def annotation_create(
             cursor.execute(_DROP_DRAFT, who)
             cursor.execute(_DROP_LEASE, who)
             cursor.execute(_COUNT_ANNOTATION, counts)
-            event[6] = annotation.pk  # object_id
+            event[AUDIT_COLUMNS.index("object_id")] = annotation.pk
             cursor.execute(insert_sql(), event)
     annotation._state.adding = False
     project_broadcast(
