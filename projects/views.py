@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from annotator.models import User
 from projects.guidelines import guidelines_html
+from projects.permissions import Action, effective_role, role_allows
 from projects.selectors import project_get_for_user, project_list_for_user
 
 
@@ -46,5 +47,6 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "stats": stats,
         "guidelines": guidelines_html(project.expert_instruction),
         "tasks": project.tasks.order_by("id")[:50],
+        "can_manage": role_allows(effective_role(project), Action.MANAGE),
     }
     return render(request, "projects/detail.html", context)

@@ -67,3 +67,16 @@ def test_signed_in_layout_links_the_account_pages(client):
         'action="/accounts/logout/"',
     ):
         assert href in page
+
+
+def test_project_page_links_the_invitations_page_for_managers_only(client):
+    from tests.factories import add_member, make_project
+
+    project = make_project()
+    client.force_login(project.created_by)
+    link = f'href="/projects/{project.pk}/invites/"'
+    assert link in client.get(f"/projects/{project.pk}/").content.decode()
+    annotator = make_user()
+    add_member(project, annotator)
+    client.force_login(annotator)
+    assert link not in client.get(f"/projects/{project.pk}/").content.decode()
