@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.adapter import invitation_target_url
+from accounts.forms_audit import AuditFilterForm
 from accounts.selectors import SESSION_INVITATION, invitation_get_by_key, invitation_list
 from accounts.services import (
     InvitationUnusable,
@@ -19,8 +20,12 @@ from accounts.services import (
     invitation_create,
     invitation_revoke,
 )
-from annotator.models import User
-from annotator.selectors import api_token_get_for_user, api_token_list_for_user
+from annotator.models import AuditEvent, User
+from annotator.selectors import (
+    api_token_get_for_user,
+    api_token_list_for_user,
+    audit_event_list,
+)
 from annotator.services import api_token_create, api_token_revoke, api_token_rotate_one
 from projects.models import AnnotatorLevel, ProjectRole
 from projects.permissions import Action, effective_role, role_allows
@@ -146,3 +151,39 @@ def tokens(request: HttpRequest) -> HttpResponse:
         "accounts/tokens.html",
         {"tokens": api_token_list_for_user(user=user)[:200], "new_key": new_key},
     )
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+@login_required
+def project_audit(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's audit trail for its managers, newest first, filtered like the API."""
+    project = project_get_for_user(project_id=project_id, user=_user(request))
+    if project is None:
+        raise Http404("No such project")
+    if not role_allows(effective_role(project), Action.MANAGE):
+        return render(
+            request, "accounts/audit.html", {"project": project, "forbidden": True}, status=403
+        )
+    form = AuditFilterForm(request.GET)
+    events: list[AuditEvent] = []
+    older = None
+    if form.is_valid():
+        rows = audit_event_list(flt=form.audit_filter(), project_id=project.pk)
+        events = list(rows[: AUDIT_PAGE_SIZE + 1])
+        if len(events) > AUDIT_PAGE_SIZE:
+            events = events[:AUDIT_PAGE_SIZE]
+            params = request.GET.copy()
+            params["before"] = str(events[-1].pk)
+            older = params.urlencode()
+    filters = request.GET.copy()
+    filters.pop("before", None)
+    context = {
+        "project": project,
+        "form": form,
+        "events": events,
+        "older": older,
+        "filters": filters.urlencode(),
+    }
+    return render(request, "accounts/audit.html", context)

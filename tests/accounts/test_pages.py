@@ -80,3 +80,24 @@ def test_project_page_links_the_invitations_page_for_managers_only(client):
     add_member(project, annotator)
     client.force_login(annotator)
     assert link not in client.get(f"/projects/{project.pk}/").content.decode()
+
+
+def test_audit_page_lists_filters_and_pages_for_managers(client):
+    from tests.factories import add_member, make_project
+
+    project = make_project()
+    client.force_login(project.created_by)
+    client.post(f"/projects/{project.pk}/invites/", {"email": "a@example.com"})
+    page = client.get(f"/projects/{project.pk}/audit/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "invite.create" in body and "project.create" in body
+    filtered = client.get(f"/projects/{project.pk}/audit/", {"action": "invite."}).content
+    assert b"invite.create" in filtered and b"project.create" not in filtered
+    assert client.get(f"/projects/{project.pk}/audit/", {"since": "nope"}).status_code == 200
+    annotator = make_user()
+    add_member(project, annotator)
+    client.force_login(annotator)
+    assert client.get(f"/projects/{project.pk}/audit/").status_code == 403
+    client.force_login(make_user())
+    assert client.get(f"/projects/{project.pk}/audit/").status_code == 404
