@@ -15,6 +15,7 @@ Nothing here updates or deletes a row; on PostgreSQL a trigger refuses both
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -71,9 +72,13 @@ def client_ip(request: HttpRequest) -> str | None:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
             ip = hops[-1]
-    if ip is not None and len(ip) > 45:
+    if ip is None:
         return None
-    return ip
+    try:
+        # The column is an address (inet on PostgreSQL): anything else would fail the write.
+        return str(ipaddress.ip_address(ip.strip("[]")))
+    except ValueError:
+        return None
 
 
 def _context_actor() -> Any:

@@ -256,3 +256,25 @@ def test_sign_in_and_failed_sign_in_are_recorded_with_the_address():
         None,
     )
     assert "wrong" not in json.dumps(failed.detail)
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "behind_proxy", "expected"),
+    [
+        ("10.0.0.5", "", False, "10.0.0.5"),
+        ("10.0.0.5", "203.0.113.9, 198.51.100.1", False, "10.0.0.5"),
+        ("10.0.0.5", "203.0.113.9, 198.51.100.1", True, "198.51.100.1"),
+        ("10.0.0.5", "unknown", True, None),
+        ("not-an-address", "", False, None),
+        ("2001:db8::1", "", False, "2001:db8::1"),
+    ],
+)
+def test_client_address(settings, remote, forwarded, behind_proxy, expected):
+    from annotator.audit import client_ip
+
+    if behind_proxy:
+        settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    else:
+        settings.SECURE_PROXY_SSL_HEADER = None
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
