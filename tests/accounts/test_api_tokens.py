@@ -170,3 +170,13 @@ def test_migration_hashes_existing_drf_tokens_and_drops_the_clear_keys():
         cursor.execute("SELECT COUNT(*) FROM authtoken_token")
         assert cursor.fetchone()[0] == 0
         cursor.execute("DROP TABLE authtoken_token")
+
+
+def test_token_list_is_two_queries_whatever_the_count():
+    user = make_user()
+    client = api(user)
+    for _ in range(4):
+        api_token_create(user=user)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(client.get("/api/current-user/tokens").json()) == 5
+    assert len(queries) == 2

@@ -278,3 +278,20 @@ def test_client_address(settings, remote, forwarded, behind_proxy, expected):
         settings.SECURE_PROXY_SSL_HEADER = None
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_audit_list_query_count_does_not_grow_with_rows(project, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(manager)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/projects/{project.pk}/audit").status_code == 200
+        return len(queries)
+
+    before = count()
+    for i in range(5):
+        client.patch(f"/api/projects/{project.pk}", {"description": str(i)}, format="json")
+    assert count() == before <= 3

@@ -233,3 +233,21 @@ def test_project_invitations_page_for_managers(project, client, django_capture_o
     assert client.get(f"/projects/{project.pk}/invites/").status_code == 403
     client.force_login(make_user())
     assert client.get(f"/projects/{project.pk}/invites/").status_code == 404
+
+
+def test_invitation_list_query_count_does_not_grow_with_rows(invite, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(project.created_by)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/projects/{project.pk}/invites").status_code == 200
+        return len(queries)
+
+    invite(project, email="one@example.com")
+    one = count()
+    for i in range(4):
+        invite(project, email=f"more{i}@example.com")
+    assert count() == one <= 3
