@@ -9,20 +9,26 @@ import hashlib
 from django.db import migrations
 from django.utils.dateparse import parse_datetime
 
-TRIGGER_UP = """
+# One statement per execute (the function body's semicolons are inside its $$ quotes), and
+# no % anywhere: executed without parameters, nothing is a placeholder.
+TRIGGER_UP = [
+    """
 CREATE OR REPLACE FUNCTION annotator_audit_event_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'annotator_audit_event is append-only (% refused)', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'annotator_audit_event is append-only: ' || TG_OP || ' refused';
 END;
-$$ LANGUAGE plpgsql;
+$$ LANGUAGE plpgsql
+""",
+    """
 CREATE TRIGGER annotator_audit_event_append_only
     BEFORE UPDATE OR DELETE ON annotator_audit_event
-    FOR EACH ROW EXECUTE FUNCTION annotator_audit_event_append_only();
-"""
-TRIGGER_DOWN = """
-DROP TRIGGER IF EXISTS annotator_audit_event_append_only ON annotator_audit_event;
-DROP FUNCTION IF EXISTS annotator_audit_event_append_only();
-"""
+    FOR EACH ROW EXECUTE FUNCTION annotator_audit_event_append_only()
+""",
+]
+TRIGGER_DOWN = [
+    "DROP TRIGGER IF EXISTS annotator_audit_event_append_only ON annotator_audit_event",
+    "DROP FUNCTION IF EXISTS annotator_audit_event_append_only()",
+]
 
 
 def _aware(value):
@@ -58,12 +64,14 @@ def hash_drf_tokens(apps, schema_editor):
 
 def audit_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TRIGGER_UP)
+        for statement in TRIGGER_UP:
+            schema_editor.execute(statement, params=None)
 
 
 def audit_trigger_drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TRIGGER_DOWN)
+        for statement in TRIGGER_DOWN:
+            schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
