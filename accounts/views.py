@@ -89,10 +89,9 @@ def project_invites(request: HttpRequest, project_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if "revoke" in request.POST:
-                invitation = invitation_list(project_id=project.pk).filter(
-                    pk=request.POST["revoke"]
-                )
-                found = invitation.first()
+                raw_id = request.POST["revoke"]
+                invitations = invitation_list(project_id=project.pk)
+                found = invitations.filter(pk=int(raw_id)).first() if raw_id.isdigit() else None
                 if found is None:
                     raise Http404("No such invitation")
                 invitation_revoke(invitation=found)

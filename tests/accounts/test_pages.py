@@ -101,3 +101,22 @@ def test_audit_page_lists_filters_and_pages_for_managers(client):
     assert client.get(f"/projects/{project.pk}/audit/").status_code == 403
     client.force_login(make_user())
     assert client.get(f"/projects/{project.pk}/audit/").status_code == 404
+
+
+def test_invitations_page_withdraws_and_rejects_bad_input(client):
+    from accounts.models import Invitation
+    from tests.factories import make_project
+
+    project = make_project()
+    client.force_login(project.created_by)
+    client.post(f"/projects/{project.pk}/invites/", {"email": "w@example.com"})
+    invitation = Invitation.objects.get()
+    assert invitation.project_role == "annotator"
+    client.post(f"/projects/{project.pk}/invites/", {"revoke": invitation.pk})
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+    assert client.post(f"/projects/{project.pk}/invites/", {"revoke": "x"}).status_code == 404
+    bad = client.post(f"/projects/{project.pk}/invites/", {"email": "nope", "role": "boss"})
+    assert bad.status_code == 200
+    assert Invitation.objects.count() == 1
+    assert "valid" in bad.content.decode()
