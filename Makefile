@@ -38,7 +38,7 @@ test: venv-dev
 lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy projects tasks quality mlserve activelearn annotator
+	$(VENV)/bin/mypy projects tasks quality mlserve activelearn annotator accounts
 
 fmt: venv-dev
 	$(VENV)/bin/ruff format .

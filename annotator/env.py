@@ -7,6 +7,8 @@ misconfigured deployment fails at start-up instead of misbehaving later.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -48,3 +50,50 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    user: str
+    password: str
+    use_tls: bool  # STARTTLS
+    use_ssl: bool  # TLS from the first byte
+
+
+def email_settings(url: str) -> Smtp:
+    """The SMTP server of ``smtp://user:password@host:587`` (STARTTLS, the default),
+    ``smtp+ssl://...:465`` (TLS from the first byte) or ``smtp+plain://...:25`` (no
+    encryption). Raises ImproperlyConfigured naming EMAIL_URL on anything else."""
+    parts = urlsplit(url)
+    schemes = {"smtp": (True, False), "smtp+tls": (True, False), "smtp+ssl": (False, True)}
+    schemes["smtp+plain"] = (False, False)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://user:password@host:587 "
+            "(schemes: smtp, smtp+ssl, smtp+plain)"
+        )
+    tls, ssl = schemes[parts.scheme]
+    try:
+        port = parts.port or (465 if ssl else 587 if tls else 25)
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a bad port") from None
+    return Smtp(
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=tls,
+        use_ssl=ssl,
+    )

@@ -10,25 +10,83 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from annotator import demo
-from annotator.models import User
+from annotator.audit import audit_record
+from annotator.models import ApiToken, User, api_token_hash
 from projects.models import Organization, Project
 from projects.services import organization_create, project_create, project_member_set
 from tasks.services import tasks_import
 
 DEMO_ORGANIZATION = "Demo organization"
 DEMO_ANNOTATORS = ("annotator1", "annotator2", "annotator3")
+# Characters of a key kept in clear to tell tokens apart (32 of its 160 bits).
+TOKEN_PREFIX_LENGTH = 8
 
 
-def api_token_rotate(*, user: User) -> str:
-    """Replace the user's API token with a new one and return it (shown once)."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user).key
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just made: ``key`` is the only copy of the secret (shown once)."""
+
+    token: ApiToken
+    key: str
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "") -> IssuedToken:
+    """A new token for ``user``: 40 hex characters (160 random bits, the shape of Label
+    Studio's legacy keys, which its SDK sends as ``Token <key>``)."""
+    key = secrets.token_hex(20)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:TOKEN_PREFIX_LENGTH], key_hash=api_token_hash(key)
+    )
+    audit_record(
+        action="token.create",
+        actor=user,
+        object_type="token",
+        object_id=token.pk,
+        after={"name": name, "prefix": token.prefix},
+    )
+    return IssuedToken(token=token, key=key)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Stop ``token`` at once: the next request with it is a 401. Idempotent."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            action="token.revoke",
+            actor=token.user,
+            object_type="token",
+            object_id=token.pk,
+            before={"name": token.name, "prefix": token.prefix},
+        )
+    return token
+
+
+@transaction.atomic
+def api_token_rotate_one(*, token: ApiToken) -> IssuedToken:
+    """Revoke ``token`` and issue a new one with the same name."""
+    if token.revoked_at is not None:
+        raise ValidationError({"token": ["this token is revoked: create a new one"]})
+    api_token_revoke(token=token)
+    return api_token_create(user=token.user, name=token.name)
+
+
+@transaction.atomic
+def api_token_rotate(*, user: User, name: str = "default") -> str:
+    """Revoke every token of the user and return one new key (Label Studio's one-token
+    model: ``reset-token``, ``manage.py api_token``, the demo)."""
+    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+        api_token_revoke(token=token)
+    return api_token_create(user=user, name=name).key
 
 
 @dataclass

@@ -15,7 +15,15 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from annotator.env import env_bool, env_int, env_list, env_str
+from annotator.env import (
+    Smtp,
+    email_settings,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("ANNOTATOR_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -59,12 +67,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "allauth",
+    "allauth.account",
     "annotator",
+    "accounts",
     "projects",
     "tasks",
     "quality",
@@ -80,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "annotator.audit.AuditContextMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -90,6 +102,59 @@ AUTH_USER_MODEL = "annotator.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Accounts (django-allauth) --------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # Django's own first: sessions made by the admin, `manage.py` and the browser tests name it.
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Sign in with the email address or the username (service users and the demo admin have
+# no address).
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Anyone may create an account (the embedded demo); 0: only people holding an invitation.
+ACCOUNT_SIGNUP_OPEN = env_bool("ACCOUNT_SIGNUP_OPEN", default=True)
+# optional: the confirmation link is mailed at sign-up, sign-in is not blocked; mandatory:
+# no sign-in before the address is confirmed; none: no mail.
+ACCOUNT_EMAIL_VERIFICATION = env_choice(
+    "ACCOUNT_EMAIL_VERIFICATION", "optional", ("mandatory", "optional", "none")
+)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Annotator] "
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HTTPS", default=False) else "http"
+# Invitation links work once and expire after this many hours.
+INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 72, minimum=1)
+
+# --- Email: the console (stdout) unless an SMTP server is configured ---------------------------
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Annotator <annotator@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+if env_str("EMAIL_URL") or env_str("EMAIL_HOST"):
+    if env_str("EMAIL_URL"):
+        _smtp = email_settings(env_str("EMAIL_URL"))
+    else:
+        _port = env_int("EMAIL_PORT", 587, minimum=1)
+        _smtp = Smtp(
+            host=env_str("EMAIL_HOST"),
+            port=_port,
+            user=env_str("EMAIL_HOST_USER"),
+            password=env_str("EMAIL_HOST_PASSWORD"),
+            use_tls=env_bool("EMAIL_USE_TLS", default=_port == 587),
+            use_ssl=env_bool("EMAIL_USE_SSL", default=_port == 465),
+        )
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp.host
+    EMAIL_PORT = _smtp.port
+    EMAIL_HOST_USER = _smtp.user
+    EMAIL_HOST_PASSWORD = _smtp.password
+    EMAIL_USE_TLS = _smtp.use_tls
+    EMAIL_USE_SSL = _smtp.use_ssl
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other")
 
 TEMPLATES = [
     {
@@ -279,6 +344,11 @@ SPECTACULAR_SETTINGS = {
         "Errors are JSON: `{status_code, detail, validation_errors: {field: [problem]}}`."
     ),
     "PREPROCESSING_HOOKS": ["annotator.api.schema.drop_slashless_duplicates"],
+    # Several inputs have a "role": name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectRoleEnum": "projects.models.ProjectRole",
+        "InvitableOrganizationRoleEnum": "accounts.api.serializers.INVITABLE_ORGANIZATION_ROLES",
+    },
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the vendored sidecar package: every page works offline (no CDN).

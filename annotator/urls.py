@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator.views import health, media
@@ -9,8 +8,9 @@ from tasks.views_label import label_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in, sign-up, email verification, password reset: django-allauth.
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("health", health, name="health"),
     path("api/", include("annotator.api.urls")),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media, name="media"),

@@ -138,7 +138,7 @@ class Bench:
 
 def _login(page: Any, url: str, password: str) -> None:
     page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", "admin")
+    page.fill("input[name=login]", "admin")  # allauth: username or email
     page.fill("input[name=password]", password)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url(f"{url}/")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from annotator.audit import audit_record, changed_fields
 from annotator.models import User
 from annotator.outbound import OutboundError, check_url
 from annotator.realtime import group_send
@@ -59,7 +60,38 @@ def organization_create(*, title: str, owner: User) -> Organization:
     OrganizationMember.objects.create(
         organization=organization, user=owner, role=OrganizationRole.OWNER
     )
+    audit_record(
+        action="organization.create",
+        actor=owner,
+        object_type="organization",
+        object_id=organization.pk,
+        organization_id=organization.pk,
+        after={"title": title, "owner": owner.username},
+    )
     return organization
+
+
+@transaction.atomic
+def organization_member_set(
+    *, organization: Organization, user: User, role: str = OrganizationRole.MEMBER
+) -> OrganizationMember:
+    """Add ``user`` to the organization or change their role there."""
+    previous = OrganizationMember.objects.filter(organization=organization, user=user).first()
+    member, _ = OrganizationMember.objects.update_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
+    member.full_clean()
+    if previous is None or previous.role != role:
+        audit_record(
+            action="organization_member.update" if previous else "organization_member.add",
+            object_type="user",
+            object_id=user.pk,
+            organization_id=organization.pk,
+            before={"role": previous.role} if previous else None,
+            after={"role": role},
+            detail={"username": user.username},
+        )
+    return member
 
 
 @transaction.atomic
@@ -78,7 +110,25 @@ def project_create(
     project.full_clean()
     project.save()
     ProjectMember.objects.create(project=project, user=created_by, role=ProjectRole.MANAGER)
+    audit_record(
+        action="project.create",
+        actor=created_by,
+        object_type="project",
+        object_id=project.pk,
+        organization_id=organization.pk,
+        project_id=project.pk,
+        after=_audited_fields(project),
+    )
     return project
+
+
+def _audited_fields(project: Project) -> dict[str, Any]:
+    """What a project's audit events show: every editable field, the config included."""
+    return {
+        f.attname: getattr(project, f.attname)
+        for f in project._meta.concrete_fields
+        if f.editable and not f.primary_key
+    }
 
 
 @transaction.atomic
@@ -89,10 +139,24 @@ def project_member_set(
     role: str = ProjectRole.ANNOTATOR,
     level: str = AnnotatorLevel.JUNIOR,
 ) -> ProjectMember:
+    previous = ProjectMember.objects.filter(project=project, user=user).first()
     member, _ = ProjectMember.objects.update_or_create(
         project=project, user=user, defaults={"role": role, "level": level}
     )
     member.full_clean()
+    before = {"role": previous.role, "level": previous.level} if previous else None
+    after = {"role": member.role, "level": member.level}
+    if before != after:
+        audit_record(
+            action="member.update" if previous else "member.add",
+            object_type="user",
+            object_id=user.pk,
+            organization_id=project.organization_id,
+            project_id=project.pk,
+            before=before,
+            after=after,
+            detail={"username": user.username},
+        )
     return member
 
 
@@ -107,6 +171,7 @@ def project_broadcast(*, project_id: int, event: dict[str, Any]) -> None:
 
 @transaction.atomic
 def project_update(*, project: Project, **fields: Any) -> Project:
+    before_all = _audited_fields(project)
     label_config = fields.pop("label_config", None)
     if label_config is not None:
         label_config_change_check(project=project, label_config=label_config)
@@ -115,17 +180,48 @@ def project_update(*, project: Project, **fields: Any) -> Project:
         setattr(project, name, value)
     project.full_clean()
     project.save()
+    before, after = changed_fields(before_all, _audited_fields(project))
+    if after:
+        audit_record(
+            action="project.update",
+            object_type="project",
+            object_id=project.pk,
+            organization_id=project.organization_id,
+            project_id=project.pk,
+            before=before,
+            after=after,
+        )
     return project
 
 
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
+    audit_record(
+        action="project.delete",
+        object_type="project",
+        object_id=project.pk,
+        organization_id=project.organization_id,
+        project_id=project.pk,
+        before=_audited_fields(project),
+    )
     project.delete()
 
 
 @transaction.atomic
 def project_member_remove(*, project: Project, user: User) -> None:
-    ProjectMember.objects.filter(project=project, user=user).delete()
+    member = ProjectMember.objects.filter(project=project, user=user).first()
+    if member is None:
+        return
+    member.delete()
+    audit_record(
+        action="member.remove",
+        object_type="user",
+        object_id=user.pk,
+        organization_id=project.organization_id,
+        project_id=project.pk,
+        before={"role": member.role, "level": member.level},
+        detail={"username": user.username},
+    )
 
 
 @transaction.atomic

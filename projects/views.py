@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from annotator.models import User
 from projects.guidelines import guidelines_html
-from projects.permissions import effective_role, task_scope_q
+from projects.permissions import Action, effective_role, role_allows, task_scope_q
 from projects.selectors import project_get_for_user, project_list_for_user
 
 
@@ -50,5 +50,6 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "tasks": project.tasks.filter(task_scope_q(user=_user(request), role=role)).order_by("id")[
             :50
         ],
+        "can_manage": role_allows(effective_role(project), Action.MANAGE),
     }
     return render(request, "projects/detail.html", context)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from annotator.services import api_token_create
 
 
 def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        key = api_token_create(user=user, name="tests").key
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client

@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from annotator.api import views
+from annotator.api import audit, views
 from annotator.api.paths import api_path
 from tasks.api.urls import hot_urlpatterns
 
@@ -18,6 +18,32 @@ urlpatterns = [
         views.CurrentUserResetTokenView.as_view(),
         "current-user-reset-token",
     ),
+    *api_path("current-user/tokens", views.ApiTokenListView.as_view(), "api-token-list"),
+    *api_path(
+        "current-user/tokens/<int:pk>", views.ApiTokenDetailView.as_view(), "api-token-detail"
+    ),
+    *api_path(
+        "current-user/tokens/<int:pk>/rotate",
+        views.ApiTokenRotateView.as_view(),
+        "api-token-rotate",
+    ),
+    *api_path("projects/<int:pk>/audit", audit.ProjectAuditView.as_view(), "project-audit"),
+    *api_path(
+        "projects/<int:pk>/audit/export",
+        audit.ProjectAuditExportView.as_view(),
+        "project-audit-export",
+    ),
+    *api_path(
+        "organizations/<int:pk>/audit",
+        audit.OrganizationAuditView.as_view(),
+        "organization-audit",
+    ),
+    *api_path(
+        "organizations/<int:pk>/audit/export",
+        audit.OrganizationAuditExportView.as_view(),
+        "organization-audit-export",
+    ),
+    path("", include("accounts.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
     path("", include("mlserve.api.urls")),

@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotator.audit import COLUMNS as AUDIT_COLUMNS
+from annotator.audit import audit_params, audit_record, insert_sql
 from annotator.models import User
 from annotator.rawsql import prepared_cursor
 from projects.services import project_broadcast
@@ -25,7 +27,7 @@ _INSERT_ANNOTATION = (
     "INSERT INTO tasks_annotation (task_id, project_id, completed_by_id, result, was_cancelled,"
     " ground_truth, review_status, lead_time, notes, version, parent_prediction_id,"
     " parent_annotation_id, created_at, updated_at)"
-    " VALUES (%s, %s, %s, %s{json}, %s, %s, '', %s, '', 1, %s, NULL, %s, %s) RETURNING id"
+    " VALUES (%s, %s, %s, %s{json}, %s, %s, '', %s, '', 1, %s, NULL, %s, %s) RETURNING {returning}"
 )
 _DROP_DRAFT = (
     "DELETE FROM tasks_draft WHERE task_id = %s AND user_id = %s AND annotation_id IS NULL"
@@ -39,11 +41,30 @@ _COUNT_ANNOTATION = (
     " cancelled_annotations = cancelled_annotations + %s,"
     " is_labeled = (total_annotations + %s >= overlap) WHERE id = %s"
 )
-# PostgreSQL runs the four writes of a submit as one statement (data-modifying CTEs).
-_SUBMIT_PG = (  # constants only; values are parameters
-    f"WITH a AS ({_INSERT_ANNOTATION.format(json='::jsonb')}),"  # noqa: S608
-    f" d AS ({_DROP_DRAFT}), l AS ({_DROP_LEASE}), u AS ({_COUNT_ANNOTATION})"
+# The audit event of a submit, from the inserted row (PostgreSQL): the result is not sent
+# twice. Columns as annotator.audit.COLUMNS.
+_AUDIT_SUBMIT_PG = (
+    "INSERT INTO annotator_audit_event (created_at, actor_id, actor_username, ip, action,"
+    " object_type, object_id, organization_id, project_id, before, after, detail)"
+    " SELECT %s::timestamptz, %s::bigint, %s::varchar, %s::inet, 'annotation.create',"
+    " 'annotation', a.id, %s::bigint, a.project_id, NULL::jsonb,"
+    " jsonb_build_object('result', a.result, 'was_cancelled', a.was_cancelled,"
+    " 'task', a.task_id), '{}'::jsonb FROM a"
+)
+_AUDIT_SUBMIT_PG_PARAMS = ("created_at", "actor_id", "actor_username", "ip", "organization_id")
+# PostgreSQL runs the five writes of a submit as one statement (data-modifying CTEs): the
+# annotation, the draft and lease gone, the counters, the audit event.
+_SUBMIT_PG = (  # noqa: S608 (constants only; values are parameters)
+    "WITH a AS ({insert}), d AS ({draft}), l AS ({lease}), u AS ({count}), e AS ({audit})"
     " SELECT id FROM a"
+).format(
+    insert=_INSERT_ANNOTATION.format(
+        json="::jsonb", returning="id, result, was_cancelled, project_id, task_id"
+    ),
+    draft=_DROP_DRAFT,
+    lease=_DROP_LEASE,
+    count=_COUNT_ANNOTATION,
+    audit=_AUDIT_SUBMIT_PG,
 )
 
 
@@ -88,17 +109,33 @@ def annotation_create(
     who = [task.pk, user.pk]
     done, cancelled = (0, 1) if was_cancelled else (1, 0)
     counts = [done, cancelled, done, task.pk]
-    if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    event = audit_params(
+        action="annotation.create",
+        actor=user,
+        object_type="annotation",
+        organization_id=task.project.organization_id,
+        project_id=task.project_id,
+        # PostgreSQL builds ``after`` from the inserted row (the result is not sent twice).
+        after=None
+        if postgresql
+        else {"result": annotation.result, "was_cancelled": was_cancelled, "task": task.pk},
+    )
+    if postgresql:
+        values = dict(zip(AUDIT_COLUMNS, event, strict=True))
+        audit = [values[c] for c in _AUDIT_SUBMIT_PG_PARAMS]
         with prepared_cursor() as cursor:
-            cursor.execute(_SUBMIT_PG, [*row, *who, *who, *counts])
+            cursor.execute(_SUBMIT_PG, [*row, *who, *who, *counts, *audit])
             annotation.pk = cursor.fetchone()[0]
     else:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_INSERT_ANNOTATION.format(json=""), row)
+            cursor.execute(_INSERT_ANNOTATION.format(json="", returning="id"), row)
             annotation.pk = cursor.fetchone()[0]
             cursor.execute(_DROP_DRAFT, who)
             cursor.execute(_DROP_LEASE, who)
             cursor.execute(_COUNT_ANNOTATION, counts)
+            event[AUDIT_COLUMNS.index("object_id")] = annotation.pk
+            cursor.execute(insert_sql(), event)
     annotation._state.adding = False
     project_broadcast(
         project_id=task.project_id,
@@ -120,6 +157,13 @@ def annotation_update(
     """Update with optimistic concurrency: ``version`` must be the stored one, else
     AnnotationConflict carries the current state (HTTP 409)."""
     changes: dict[str, Any] = {}
+    before = {
+        "result": annotation.result,
+        "lead_time": annotation.lead_time,
+        "was_cancelled": annotation.was_cancelled,
+        "ground_truth": annotation.ground_truth,
+        "version": version,
+    }
     if result is not None:
         task = annotation.task
         problems = result_check(config=task.project.parsed_config, result=result, data=task.data)
@@ -142,6 +186,16 @@ def annotation_update(
         task_row_lock(annotation.task_id)
         task_counters_refresh(task_ids=[annotation.task_id])
     annotation.refresh_from_db()
+    audit_record(
+        action="annotation.update",
+        object_type="annotation",
+        object_id=annotation.pk,
+        organization_id=annotation.task.project.organization_id,
+        project_id=annotation.project_id,
+        before={k: before[k] for k in (*changes, "version")},
+        after={**changes, "version": annotation.version},
+        detail={"task": annotation.task_id},
+    )
     project_broadcast(
         project_id=annotation.project_id,
         event={
@@ -158,6 +212,19 @@ def annotation_update(
 def annotation_delete(*, annotation: Annotation) -> None:
     task_id, project_id, pk = annotation.task_id, annotation.project_id, annotation.pk
     task_row_lock(task_id)
+    audit_record(
+        action="annotation.delete",
+        object_type="annotation",
+        object_id=pk,
+        organization_id=annotation.task.project.organization_id,
+        project_id=project_id,
+        before={
+            "result": annotation.result,
+            "was_cancelled": annotation.was_cancelled,
+            "completed_by": annotation.completed_by_id,
+        },
+        detail={"task": task_id},
+    )
     annotation.delete()
     task_counters_refresh(task_ids=[task_id])
     project_broadcast(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.audit import audit_record
 from annotator.models import User
 from projects.models import Project, ProjectMember
 from projects.services import project_broadcast
@@ -25,6 +26,7 @@ from tasks.selectors_datamanager import (
     selection_id_batches,
 )
 from tasks.services.common import MAX_REPORTED_ERRORS, result_check, task_counters_refresh
+from tasks.services.edits import tasks_delete_audit
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,13 @@ def tasks_assign(
         ]
         TaskAssignment.objects.bulk_create(new)
         created += len(new)
+    _bulk_audit(
+        project=project,
+        action="tasks.assign",
+        selected=selected,
+        changed=created,
+        detail={"user": assignee.pk if assignee is not None else None, "replace": replace},
+    )
     project_broadcast(
         project_id=project.pk,
         event={
@@ -177,6 +186,9 @@ def tasks_label(
         TaskLock.objects.filter(task_id__in=todo, user=user).delete()
         task_counters_refresh(task_ids=todo)
         created += len(todo)
+    _bulk_audit(
+        project=project, action="annotations.bulk_label", selected=selected, changed=created
+    )
     project_broadcast(
         project_id=project.pk, event={"type": "annotations.created", "count": created}
     )
@@ -189,6 +201,9 @@ def tasks_delete_selected(*, project: Project, selection: TaskSelection) -> Bulk
     deleted = 0
     for ids in selection_id_batches(tasks):
         deleted += Task.objects.filter(pk__in=ids).delete()[1].get("tasks.Task", 0)
+    tasks_delete_audit(
+        project=project, deleted=deleted, ids=None if selection.all else selection.ids
+    )
     project_broadcast(project_id=project.pk, event={"type": "tasks.deleted", "count": deleted})
     return BulkResult(tasks=deleted, changed=deleted)
 
@@ -205,7 +220,29 @@ def tasks_send_to_review(*, project: Project, selection: TaskSelection) -> BulkR
         queued += Annotation.objects.filter(task_id__in=ids, was_cancelled=False).update(
             review_status="pending", updated_at=now
         )
+    _bulk_audit(
+        project=project, action="annotations.review_request", selected=selected, changed=queued
+    )
     project_broadcast(
         project_id=project.pk, event={"type": "annotations.review_requested", "count": queued}
     )
     return BulkResult(tasks=selected, changed=queued)
+
+
+def _bulk_audit(
+    *,
+    project: Project,
+    action: str,
+    selected: int,
+    changed: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One summary event per bulk action, never one per task."""
+    audit_record(
+        action=action,
+        object_type="project",
+        object_id=project.pk,
+        organization_id=project.organization_id,
+        project_id=project.pk,
+        detail={"tasks": selected, "changed": changed, **(detail or {})},
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from annotator.audit import audit_record, changed_fields
 from annotator.models import User
 from projects.models import Project
 from projects.services import project_broadcast
@@ -31,6 +32,7 @@ def task_update(
     meta: dict[str, Any] | None = None,
     priority: float | None = None,
 ) -> Task:
+    before_all = {"data": task.data, "meta": task.meta, "priority": task.priority}
     if data is not None:
         required = required_data_fields(task.project.parsed_config)
         missing = [name for name in required if name not in data]
@@ -42,6 +44,19 @@ def task_update(
     if priority is not None:
         task.priority = priority
     task.save()
+    before, after = changed_fields(
+        before_all, {"data": task.data, "meta": task.meta, "priority": task.priority}
+    )
+    if after:
+        audit_record(
+            action="task.update",
+            object_type="task",
+            object_id=task.pk,
+            organization_id=task.project.organization_id,
+            project_id=task.project_id,
+            before=before,
+            after=after,
+        )
     return task
 
 
@@ -52,8 +67,26 @@ def tasks_delete(*, project: Project, ids: Sequence[int] | None = None) -> int:
     if ids is not None:
         tasks = tasks.filter(pk__in=list(ids))
     deleted = tasks.delete()[1].get("tasks.Task", 0)
+    tasks_delete_audit(project=project, deleted=deleted, ids=ids)
     project_broadcast(project_id=project.pk, event={"type": "tasks.deleted", "count": deleted})
     return deleted
+
+
+def tasks_delete_audit(*, project: Project, deleted: int, ids: Sequence[int] | None) -> None:
+    """One event per deletion request (ids listed up to 1000), never one per task."""
+    if not deleted:
+        return
+    detail: dict[str, Any] = {"deleted": deleted, "all": ids is None}
+    if ids is not None:
+        detail["ids"] = list(ids)[:1000]
+    audit_record(
+        action="tasks.delete",
+        object_type="project",
+        object_id=project.pk,
+        organization_id=project.organization_id,
+        project_id=project.pk,
+        detail=detail,
+    )
 
 
 # --- predictions ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.audit import audit_record
 from annotator.models import User
 from projects.labelconfig import LabelConfig
 from projects.models import Project
@@ -271,6 +272,22 @@ def tasks_import(
     ]
     if grown:
         transaction.on_commit(lambda: table_statistics_refresh_soon(tables=grown))
+    # One summary event per import, never one per task.
+    audit_record(
+        action="tasks.import",
+        actor=user,
+        object_type="project",
+        object_id=project.pk,
+        organization_id=project.organization_id,
+        project_id=project.pk,
+        after={
+            "task_count": summary.task_count,
+            "annotation_count": summary.annotation_count,
+            "prediction_count": summary.prediction_count,
+            "first_task_id": min(summary.task_ids, default=None),
+            "last_task_id": max(summary.task_ids, default=None),
+        },
+    )
     project_broadcast(
         project_id=project.pk, event={"type": "tasks.imported", "count": summary.task_count}
     )

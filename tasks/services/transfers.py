@@ -7,6 +7,7 @@ transaction hides its writes until commit; the job row keeps the outcome.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from annotator.audit import audit_record
 from annotator.models import User
 from projects.labelconfig import LabelConfig
 from projects.models import Project
@@ -208,13 +210,26 @@ def _drop_media(job: ImportJob) -> None:
 
 
 # --- exports ----------------------------------------------------------------------------------
-def export_open(*, project: Project, export_type: str, flt: ExportFilter) -> Iterator[bytes]:
-    """The export as a stream of bytes; ExportError (a 400) before any byte is produced."""
-    return export_stream(
+def export_open(
+    *, project: Project, export_type: str, flt: ExportFilter, actor: User | None = None
+) -> Iterator[bytes]:
+    """The export as a stream of bytes; ExportError (a 400) before any byte is produced.
+    Audited when opened (``actor``: the request's user unless given)."""
+    stream = export_stream(
         export_type,
         config=project.parsed_config,
         tasks=export_tasks_iter(project=project, flt=flt, raw_json=export_type == "JSON"),
     )
+    audit_record(
+        action="export.create",
+        actor=actor,
+        object_type="project",
+        object_id=project.pk,
+        organization_id=project.organization_id,
+        project_id=project.pk,
+        detail={"export_type": export_type, "filter": dataclasses.asdict(flt)},
+    )
+    return stream
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
@@ -227,7 +242,9 @@ def export_job_run(*, job_id: int) -> ExportJob:
     flt = ExportFilter(**job.options)
     fmt = FORMATS.get(job.export_type)
     try:
-        stream = export_open(project=job.project, export_type=job.export_type, flt=flt)
+        stream = export_open(
+            project=job.project, export_type=job.export_type, flt=flt, actor=job.created_by
+        )
         path = f"exports/{job.project_id}/export-{job.pk}.{fmt.extension if fmt else 'bin'}"
         job.size = _save_stream(path, stream)
     except ExportError as exc:

@@ -10,7 +10,7 @@ from tests.factories import choice, make_project
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("annotator", "projects", "tasks", "quality", "mlserve", "activelearn")
+OUR_APPS = ("annotator", "accounts", "projects", "tasks", "quality", "mlserve", "activelearn")
 
 
 def test_every_model_of_our_apps_is_in_the_admin():

@@ -13,8 +13,9 @@ import json
 import pytest
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
-from rest_framework.authtoken.models import Token
 
+from annotator.models import ApiToken, api_token_hash
+from annotator.services import api_token_create
 from tasks.models import Annotation, Task
 from tests.factories import NER_CONFIG, add_member, choice, make_project, make_user, span
 
@@ -27,9 +28,13 @@ def owner():
 
 
 @pytest.fixture
-def ls(live_server, owner):
-    token, _ = Token.objects.get_or_create(user=owner)
-    return LabelStudio(base_url=live_server.url, api_key=token.key)
+def owner_key(owner):
+    return api_token_create(user=owner, name="sdk").key
+
+
+@pytest.fixture
+def ls(live_server, owner_key):
+    return LabelStudio(base_url=live_server.url, api_key=owner_key)
 
 
 @pytest.fixture
@@ -314,33 +319,37 @@ def test_export_csv_sync_honours_export_type(ls, project):
     assert [(r["text"], r["intent"]) for r in rows] == [("Hello", "greet")]
 
 
-def test_users_whoami_current_user_and_token(ls, owner):
+def test_users_whoami_current_user_and_token(ls, owner, owner_key):
     me = ls.users.whoami()
     assert (me.id, me.username, me.email) == (owner.pk, owner.username, owner.email)
     current = ls.users.get_current_user()
     assert (current.id, current.username) == (owner.pk, owner.username)
-    token = ls.users.get_token()
-    assert token.token == Token.objects.get(user=owner).key
+    # Called with a token, the endpoint answers with that token (keys are stored hashed).
+    assert ls.users.get_token().token == owner_key
 
 
-def test_users_reset_token(ls, owner, live_server):
-    old_key = Token.objects.get(user=owner).key
+def test_users_reset_token(ls, owner, owner_key, live_server):
     new_key = ls.users.reset_token().token
-    assert new_key not in ("", None, old_key)
-    assert Token.objects.get(user=owner).key == new_key
+    assert new_key not in ("", None, owner_key)
+    old = ApiToken.objects.get(key_hash=api_token_hash(owner_key))
+    assert old.revoked_at is not None
+    assert ApiToken.objects.get(key_hash=api_token_hash(new_key)).user == owner
     fresh = LabelStudio(base_url=live_server.url, api_key=new_key)
     assert fresh.users.whoami().id == owner.pk
+    with pytest.raises(ApiError) as refused:
+        LabelStudio(base_url=live_server.url, api_key=owner_key).users.whoami()
+    assert refused.value.status_code == 401
 
 
 def test_member_sees_only_their_projects(live_server, project):
     outsider = make_user()
     annotator = make_user()
     add_member(project, annotator)
-    token, _ = Token.objects.get_or_create(user=annotator)
-    as_annotator = LabelStudio(base_url=live_server.url, api_key=token.key)
+    key = api_token_create(user=annotator).key
+    as_annotator = LabelStudio(base_url=live_server.url, api_key=key)
     assert [p.id for p in as_annotator.projects.list()] == [project.pk]
-    token, _ = Token.objects.get_or_create(user=outsider)
-    as_outsider = LabelStudio(base_url=live_server.url, api_key=token.key)
+    key = api_token_create(user=outsider).key
+    as_outsider = LabelStudio(base_url=live_server.url, api_key=key)
     assert list(as_outsider.projects.list()) == []
     with pytest.raises(ApiError) as exc:
         as_outsider.projects.get(id=project.pk)
