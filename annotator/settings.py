@@ -259,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.jobs.locks_expire",
         "schedule": env_int("LOCK_CLEANUP_SECONDS", 600, minimum=10),
     },
+    "retrain-check": {
+        "task": "mlserve.jobs.retrain_check",
+        "schedule": env_int("RETRAIN_CHECK_SECONDS", 60, minimum=5),
+    },
 }
 
 # --- Files ----------------------------------------------------------------------------------

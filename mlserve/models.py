@@ -50,3 +50,112 @@ class MLBackend(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url
+
+
+class ModelKind(models.TextChoices):
+    INTENT = "intent", "Intent classifier"
+    ENTITIES = "entities", "Entity recogniser"
+
+
+class ModelStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    TRAINING = "training", "Training"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ModelVersion(models.Model):
+    """One trained (or training) built-in model of a project's control.
+
+    ``name`` is what predictions carry as ``model_version`` (Label Studio's field). At most
+    one version per (project, control) is active: the one whose predictions are pre-filled."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="model_versions")
+    control = models.CharField(max_length=200)  # the config's control name (from_name)
+    kind = models.CharField(max_length=16, choices=ModelKind.choices)
+    number = models.PositiveIntegerField()  # 1, 2, ... per (project, control)
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=ModelStatus.choices, default=ModelStatus.QUEUED
+    )
+    progress = models.FloatField(default=0.0)
+    encoder = models.CharField(max_length=100, blank=True, default="")
+    train_size = models.PositiveIntegerField(default=0)
+    validation_size = models.PositiveIntegerField(default=0)
+    # accuracy, macro_f1, per-class report, classes; for the active version at promotion time
+    # also "compared_with" (its score on the same validation split).
+    metrics = models.JSONField(default=dict, blank=True)
+    artifact = models.CharField(max_length=500, blank=True, default="")
+    is_active = models.BooleanField(default=False)
+    promotion = models.TextField(blank=True, default="")  # why it was (not) promoted
+    error = models.TextField(blank=True, default="")
+    train_seconds = models.FloatField(null=True, blank=True)
+    # The newest annotation id it saw: the retrain trigger counts the ones after it.
+    annotations_seen = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "control", "number"], name="model_version_number_unique"
+            ),
+            models.UniqueConstraint(fields=["project", "name"], name="model_version_name_unique"),
+            models.UniqueConstraint(
+                fields=["project", "control"],
+                condition=models.Q(is_active=True),
+                name="model_version_one_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0) & models.Q(progress__lte=1),
+                name="model_version_progress_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class TaskEmbedding(models.Model):
+    """A task's text embedded once per encoder (float32 bytes), reused by every training run,
+    prediction and similarity search."""
+
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    encoder = models.CharField(max_length=100)
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "encoder"], name="task_embedding_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.encoder} embedding of task {self.task_id}"
+
+
+class PredictionProbabilities(models.Model):
+    """The full class-probability vector behind a built-in model's prediction (float32 bytes,
+    in the order of its version's ``metrics["classes"]``), for active learning."""
+
+    prediction = models.OneToOneField(
+        "tasks.Prediction", on_delete=models.CASCADE, related_name="probabilities"
+    )
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    probabilities = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"Probabilities of prediction {self.prediction_id}"
+
+
+class ProjectMLSettings(models.Model):
+    """A project's training loop: retrain a control's model after every ``retrain_every``
+    new finished annotations (0: only on demand)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="ml_settings")
+    retrain_every = models.PositiveIntegerField(default=0)
+    control = models.CharField(max_length=200, blank=True, default="")  # "" = every intent control
+
+    def __str__(self) -> str:
+        return f"ML settings of project {self.project_id}"

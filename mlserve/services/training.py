@@ -1,0 +1,418 @@
+"""Training, evaluation, promotion and predictions of the built-in intent model.
+
+The loop (DESIGN §6): annotations -> examples (one per task: its newest finished
+annotation, ground truth first) -> a fixed validation split -> embeddings (cached per task)
+-> a new ``ModelVersion`` -> promoted only if it beats the active one on the same split ->
+predictions stored as Label Studio predictions, with the full probability vector beside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+from mlserve.builtin.encoders import DEFAULT_ENCODER, encode
+from mlserve.builtin.intent import IntentClassifier
+from mlserve.models import (
+    ModelKind,
+    ModelStatus,
+    ModelVersion,
+    PredictionProbabilities,
+    TaskEmbedding,
+)
+from projects.labelconfig import LabelConfig
+from projects.labelconfig.schema import ControlTag
+from projects.models import Project
+from tasks.models import Annotation, Prediction, Task
+from tasks.services.common import task_counters_refresh
+
+Progress = Callable[[float], None]
+INTENT_TAGS = ("Choices", "Taxonomy")
+# One task in five is held out, by a hash of the project and task ids: the split never
+# changes as annotations arrive, so versions are compared on the same tasks.
+VALIDATION_SHARE = 5
+EMBED_CHUNK = 256
+PREDICT_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class TrainingExample:
+    task_id: int
+    text: str
+    label: str
+
+
+def intent_controls(config: LabelConfig) -> list[ControlTag]:
+    """Single-choice Choices and Taxonomy controls on a text object: what the intent model
+    learns."""
+    found = []
+    for control in config.controls.values():
+        if control.tag not in INTENT_TAGS or not control.is_single:
+            continue
+        objects = [config.objects.get(name) for name in control.to_name]
+        if any(obj is not None and obj.value_field for obj in objects):
+            found.append(control)
+    return found
+
+
+def _intent_control(project: Project, name: str) -> ControlTag:
+    for control in intent_controls(project.parsed_config):
+        if control.name == name:
+            return control
+    names = [c.name for c in intent_controls(project.parsed_config)]
+    raise ValidationError(
+        {"control": [f"no single-choice Choices or Taxonomy control {name!r}; trainable: {names}"]}
+    )
+
+
+def _text_field(project: Project, control: ControlTag) -> str:
+    for name in control.to_name:
+        obj = project.parsed_config.objects.get(name)
+        if obj is not None and obj.value_field:
+            return obj.value_field
+    raise ValidationError({"control": [f"{control.name} labels no text object"]})
+
+
+def _text_of(data: Any, field: str) -> str | None:
+    current = data
+    for key in field.split("."):
+        if not isinstance(current, dict) or key not in current:
+            return None
+        current = current[key]
+    return current if isinstance(current, str) and current.strip() else None
+
+
+def _label_of(result: Any, control: ControlTag) -> str | None:
+    for item in result if isinstance(result, list) else []:
+        if not isinstance(item, dict) or item.get("from_name") != control.name:
+            continue
+        value = item.get("value") or {}
+        if control.tag == "Taxonomy":
+            paths = value.get("taxonomy") or []
+            if len(paths) == 1 and isinstance(paths[0], list) and paths[0]:
+                return " / ".join(str(p) for p in paths[0])
+        else:
+            choices = value.get("choices") or []
+            if len(choices) == 1:
+                return str(choices[0])
+    return None
+
+
+def validation_split(*, project_id: int, task_id: int) -> bool:
+    digest = hashlib.sha256(f"{project_id}:{task_id}".encode()).digest()
+    return digest[0] % VALIDATION_SHARE == 0
+
+
+def training_examples(*, project: Project, control_name: str) -> list[TrainingExample]:
+    """One example per annotated task: the label of its ground-truth annotation, else of
+    its newest finished one (skips and results without a single value for the control are
+    left out)."""
+    control = _intent_control(project, control_name)
+    field = _text_field(project, control)
+    annotations = (
+        Annotation.objects.filter(project=project, was_cancelled=False)
+        .order_by("task_id", "-ground_truth", "-id")
+        .values_list("task_id", "result")
+    )
+    labels: dict[int, str] = {}
+    for task_id, result in annotations.iterator(chunk_size=2000):
+        if task_id not in labels:
+            label = _label_of(result, control)
+            if label is not None:
+                labels[task_id] = label
+    examples = []
+    tasks = Task.objects.filter(pk__in=list(labels)).values_list("pk", "data")
+    for task_id, data in tasks.iterator(chunk_size=2000):
+        text = _text_of(data, field)
+        if text is not None:
+            examples.append(TrainingExample(task_id, text, labels[task_id]))
+    examples.sort(key=lambda e: e.task_id)
+    return examples
+
+
+def task_embeddings(
+    items: Sequence[tuple[int, str]],
+    *,
+    encoder: str = DEFAULT_ENCODER,
+    progress: Progress | None = None,
+) -> Any:
+    """Embeddings of (task id, text) pairs, in order: computed once per task and encoder and
+    kept in ``TaskEmbedding`` (a task's text does not change after import)."""
+    ids = [task_id for task_id, _ in items]
+    stored = {
+        task_id: np.frombuffer(bytes(vector), dtype=np.float32)
+        for task_id, vector in TaskEmbedding.objects.filter(
+            encoder=encoder, task_id__in=ids
+        ).values_list("task_id", "vector")
+    }
+    missing = [(task_id, text) for task_id, text in items if task_id not in stored]
+    for start in range(0, len(missing), EMBED_CHUNK):
+        chunk = missing[start : start + EMBED_CHUNK]
+        vectors = encode([text for _, text in chunk], encoder=encoder)
+        TaskEmbedding.objects.bulk_create(
+            [
+                TaskEmbedding(task_id=task_id, encoder=encoder, vector=vector.tobytes())
+                for (task_id, _), vector in zip(chunk, vectors, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        stored.update({task_id: v for (task_id, _), v in zip(chunk, vectors, strict=True)})
+        if progress is not None:
+            progress(min(1.0, (start + len(chunk)) / len(missing)))
+    if not ids:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.stack([stored[task_id] for task_id in ids])
+
+
+@transaction.atomic
+def model_version_create(*, project: Project, control: str) -> ModelVersion:
+    _intent_control(project, control)
+    Project.objects.select_for_update().filter(pk=project.pk).first()  # numbers in order
+    last = ModelVersion.objects.filter(project=project, control=control).aggregate(n=Max("number"))
+    number = (last["n"] or 0) + 1
+    return ModelVersion.objects.create(
+        project=project,
+        control=control,
+        kind=ModelKind.INTENT,
+        number=number,
+        name=f"{control}-v{number}",
+        encoder=DEFAULT_ENCODER,
+    )
+
+
+def _evaluate(model: IntentClassifier, texts: list[str], vectors: Any, labels: list[str]) -> dict:
+    probabilities = model.predict_proba(texts, vectors)
+    predicted = [model.classes[i] for i in probabilities.argmax(axis=1)]
+    report = classification_report(labels, predicted, output_dict=True, zero_division=0)
+    return {
+        "accuracy": round(float(accuracy_score(labels, predicted)), 4),
+        "macro_f1": round(float(f1_score(labels, predicted, average="macro", zero_division=0)), 4),
+        "report": {
+            label: {k: round(float(v), 4) for k, v in row.items()}
+            for label, row in report.items()
+            if isinstance(row, dict)
+        },
+    }
+
+
+def model_load(version: ModelVersion) -> IntentClassifier:
+    with default_storage.open(version.artifact, "rb") as handle:
+        return IntentClassifier.from_bytes(handle.read())
+
+
+def model_version_train(
+    *, version: ModelVersion, progress: Progress | None = None, promote: bool = True
+) -> ModelVersion:
+    """Train ``version`` on the project's current annotations, evaluate it on the validation
+    split and promote it when it beats the active version there (or none is active)."""
+    started = time.perf_counter()
+    report = progress or (lambda _: None)
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelStatus.TRAINING, progress=0.0)
+    try:
+        seen = Annotation.objects.filter(project_id=version.project_id).aggregate(n=Max("id"))["n"]
+        examples = training_examples(project=version.project, control_name=version.control)
+        held = [
+            validation_split(project_id=version.project_id, task_id=e.task_id) for e in examples
+        ]
+        train = [e for e, h in zip(examples, held, strict=True) if not h]
+        valid = [e for e, h in zip(examples, held, strict=True) if h]
+        if len({e.label for e in train}) < 2:
+            raise ValidationError(
+                {"annotations": [f"{len(train)} training examples with fewer than 2 labels"]}
+            )
+
+        def embed_progress(share: float) -> None:
+            report(0.7 * share)
+            ModelVersion.objects.filter(pk=version.pk).update(progress=round(0.7 * share, 3))
+
+        vectors = task_embeddings(
+            [(e.task_id, e.text) for e in examples],
+            encoder=version.encoder,
+            progress=embed_progress,
+        )
+        train_rows = [i for i, h in enumerate(held) if not h]
+        valid_rows = [i for i, h in enumerate(held) if h]
+        model = IntentClassifier.fit(
+            [e.text for e in train], vectors[train_rows], [e.label for e in train],
+            encoder=version.encoder,
+        )  # fmt: skip
+        report(0.85)
+        metrics: dict[str, Any] = {"classes": model.classes}
+        if valid:
+            texts, labels = [e.text for e in valid], [e.label for e in valid]
+            model.calibrate(texts, vectors[valid_rows], labels)
+            metrics.update(_evaluate(model, texts, vectors[valid_rows], labels))
+        metrics.update(model.info)
+        artifact = default_storage.save(
+            f"models/project-{version.project_id}/{version.name}.joblib",
+            ContentFile(model.to_bytes()),
+        )
+    except Exception as exc:  # the version records why; the caller's job is done
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=ModelStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    version.status = ModelStatus.READY
+    version.progress = 1.0
+    version.metrics = metrics
+    version.artifact = artifact
+    version.train_size = len(train)
+    version.validation_size = len(valid)
+    version.train_seconds = round(time.perf_counter() - started, 2)
+    version.annotations_seen = seen or 0
+    version.finished_at = timezone.now()
+    version.save()
+    if promote:
+        _promote_if_better(version, model, valid, vectors[valid_rows] if valid else None)
+    return version
+
+
+def _promote_if_better(
+    version: ModelVersion, model: IntentClassifier, valid: list[TrainingExample], vectors: Any
+) -> None:
+    active = ModelVersion.objects.filter(
+        project_id=version.project_id, control=version.control, is_active=True
+    ).first()
+    if active is None:
+        version.promotion = "promoted: no active version"
+        version.save(update_fields=["promotion"])
+        model_version_activate(version=version)
+        return
+    if not valid:
+        version.promotion = "kept back: no validation examples to compare on"
+        version.save(update_fields=["promotion"])
+        return
+    texts, labels = [e.text for e in valid], [e.label for e in valid]
+    theirs = _evaluate(model_load(active), texts, vectors, labels)["accuracy"]
+    ours = version.metrics["accuracy"]
+    version.metrics["compared_with"] = {"version": active.name, "accuracy": theirs}
+    if ours >= theirs:
+        version.promotion = f"promoted: {ours:.4f} >= {theirs:.4f} of {active.name}"
+        version.save(update_fields=["promotion", "metrics"])
+        model_version_activate(version=version)
+    else:
+        version.promotion = f"kept back: {ours:.4f} < {theirs:.4f} of {active.name}"
+        version.save(update_fields=["promotion", "metrics"])
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+    """Make ``version`` the one whose predictions are pre-filled (promotion or rollback)."""
+    if version.status != ModelStatus.READY:
+        raise ValidationError({"version": [f"{version.name} is {version.status}, not ready"]})
+    ModelVersion.objects.filter(
+        project_id=version.project_id, control=version.control, is_active=True
+    ).exclude(pk=version.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
+    return version
+
+
+def _result(control: ControlTag, label: str, score: float) -> list[dict[str, Any]]:
+    value: dict[str, Any]
+    if control.tag == "Taxonomy":
+        value = {"taxonomy": [label.split(" / ")]}
+    else:
+        value = {"choices": [label]}
+    return [
+        {
+            "id": f"{control.name}-0",
+            "from_name": control.name,
+            "to_name": control.to_name[0],
+            "type": control.tag.lower(),
+            "value": value,
+            "score": round(score, 4),
+        }
+    ]
+
+
+def predictions_write(
+    *, version: ModelVersion, task_ids: Iterable[int], progress: Progress | None = None
+) -> int:
+    """Predict ``task_ids`` with ``version`` and store the predictions (replacing its
+    earlier ones on those tasks) with their probability vectors. Returns how many."""
+    project = version.project
+    control = _intent_control(project, version.control)
+    field = _text_field(project, control)
+    model = model_load(version)
+    ids = list(task_ids)
+    written = 0
+    for start in range(0, len(ids), PREDICT_CHUNK):
+        chunk = Task.objects.filter(pk__in=ids[start : start + PREDICT_CHUNK]).values_list(
+            "pk", "data"
+        )
+        items = [(pk, text) for pk, data in chunk if (text := _text_of(data, field)) is not None]
+        if not items:
+            continue
+        vectors = task_embeddings(items, encoder=version.encoder)
+        probabilities = model.predict_proba([t for _, t in items], vectors)
+        with transaction.atomic():
+            Prediction.objects.filter(
+                task_id__in=[pk for pk, _ in items], model_version=version.name
+            ).delete()
+            predictions = Prediction.objects.bulk_create(
+                [
+                    Prediction(
+                        task_id=pk,
+                        project=project,
+                        result=_result(control, model.classes[int(row.argmax())], float(row.max())),
+                        score=round(float(row.max()), 4),
+                        model_version=version.name,
+                    )
+                    for (pk, _), row in zip(items, probabilities, strict=True)
+                ]
+            )
+            PredictionProbabilities.objects.bulk_create(
+                [
+                    PredictionProbabilities(
+                        prediction=p,
+                        version=version,
+                        probabilities=row.astype(np.float32).tobytes(),
+                    )
+                    for p, row in zip(predictions, probabilities, strict=True)
+                ]
+            )
+            task_counters_refresh(task_ids=[pk for pk, _ in items])
+        written += len(items)
+        if progress is not None:
+            progress(min(1.0, (start + PREDICT_CHUNK) / len(ids)))
+    return written
+
+
+def retrain_due(*, project: Project) -> list[str]:
+    """The intent controls whose model is due for retraining: ``retrain_every`` finished
+    annotations (or more) arrived since their newest version saw the annotations."""
+    settings = getattr(project, "ml_settings", None)
+    if settings is None or settings.retrain_every == 0:
+        return []
+    controls = [c.name for c in intent_controls(project.parsed_config)]
+    if settings.control:
+        controls = [c for c in controls if c == settings.control]
+    due = []
+    for control in controls:
+        newest = (
+            ModelVersion.objects.filter(project=project, control=control)
+            .order_by("-number")
+            .first()
+        )
+        if newest is not None and newest.status in (ModelStatus.QUEUED, ModelStatus.TRAINING):
+            continue
+        since = newest.annotations_seen if newest is not None else 0
+        fresh = Annotation.objects.filter(
+            project=project, id__gt=since, was_cancelled=False
+        ).count()
+        if fresh >= settings.retrain_every:
+            due.append(control)
+    return due
