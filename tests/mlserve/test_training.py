@@ -118,8 +118,13 @@ def test_a_worse_version_is_kept_back_and_rollback_works():
     model_version_train(version=good)
     good.refresh_from_db()
     assert good.is_active
-    # Scramble the labels: the next version learns noise and must not replace the good one.
-    annotations = list(project.annotations.all())
+    # Scramble the training labels (the validation split keeps the truth): the next version
+    # learns noise and must not replace the good one.
+    annotations = [
+        a
+        for a in project.annotations.order_by("id")
+        if not validation_split(project_id=project.pk, task_id=a.task_id)
+    ]
     rng = random.Random(0)
     labels = [a.result[-1]["value"]["choices"][0] for a in annotations]
     rng.shuffle(labels)
