@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectRoleEnum": "projects.models.ProjectRole",
         "InvitableOrganizationRoleEnum": "accounts.api.serializers.INVITABLE_ORGANIZATION_ROLES",
+        "ModelStatusEnum": "mlserve.models.ModelStatus",
+        "JobStatusEnum": "tasks.models.JobStatus",
     },
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -92,7 +92,7 @@ def test_training_records_metrics_promotes_and_predicts_with_probabilities():
     metrics = version.metrics
     assert metrics["accuracy"] >= 0.8, metrics
     assert set(metrics["classes"]) == {u.intent for u in utterances[:240]}
-    assert 0 < metrics["temperature"] and metrics["ece"] <= 0.2
+    assert metrics["temperature"] > 0 and metrics["ece"] <= 0.2
     assert {"precision", "recall", "f1-score"} <= set(metrics["report"][metrics["classes"][0]])
     # Every unlabelled task got a prediction of the active version, with its vector.
     open_tasks = Task.objects.filter(project=project, is_labeled=False)

@@ -30,7 +30,7 @@ from rest_framework.test import APIClient
 from accounts.services import invitation_create
 from annotator.asgi import application
 from annotator.services import api_token_create
-from mlserve.models import MLBackend
+from mlserve.models import MLBackend, ModelVersion
 from projects.models import OrganizationMember, Project, Webhook
 from tasks.models import Draft, ExportJob, ImportJob, Prediction, TaskAssignment
 from tasks.services import annotation_create, tasks_import
@@ -151,6 +151,10 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "project-invite-detail": {"delete": MANAGE},
     "organization-invites": {"get": ORG_ONLY, "post": ORG_ONLY},
     "organization-invite-detail": {"delete": ORG_ONLY},
+    "model-versions": {"get": VIEW, "post": MANAGE},
+    "model-version-detail": {"get": VIEW},
+    "model-version-activate": {"post": MANAGE},
+    "ml-settings": {"get": VIEW, "put": MANAGE},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -272,6 +276,9 @@ def _build(mark: str, media_root) -> World:
         organization=org, project=project, url=f"http://hook.example.com/{mark}"
     )
     token = api_token_create(user=annotator, name=f"{mark}-token").token
+    version = ModelVersion.objects.create(
+        project=project, control="intent", kind="intent", number=1, name=f"{mark}-intent-v1"
+    )
     invite = {"invited_by": manager, "organization": org, "base_url": "http://testserver"}
     project_invite = invitation_create(email=f"p@{mark}.example.com", project=project, **invite)
     org_invite = invitation_create(email=f"o@{mark}.example.com", **{**invite, "invited_by": owner})
@@ -290,6 +297,7 @@ def _build(mark: str, media_root) -> World:
         "import_id": import_job.pk, "export_id": export_job.pk, "ml": backend.pk,
         "webhooks": webhook.pk, "user_id": annotator.pk, "current-user": token.pk,
         "invite_id": project_invite.invitation.pk, "org_invite_id": org_invite.invitation.pk,
+        "version_id": version.pk,
     }  # fmt: skip
     return world
 
@@ -334,6 +342,8 @@ def _body(name: str, ids: dict[str, int]) -> Any:
         "api-token-list": {"name": "script"},
         "project-invites": {"email": "new@example.com", "role": "annotator"},
         "organization-invites": {"email": "new@example.com", "role": "member"},
+        "model-versions": {"control": "intent"},
+        "ml-settings": {"retrain_every": 0},
     }
     return bodies.get(name, {"result": []})
 
@@ -354,7 +364,7 @@ def _url(route: str, ids: dict[str, int]) -> str:
     resource = route.split("/")[1] if route.startswith("api/") else ""
     if resource == "organizations":
         route = route.replace("<id:invite_id>", str(ids["org_invite_id"]))
-    for name in ("user_id", "import_id", "export_id", "invite_id"):
+    for name in ("user_id", "import_id", "export_id", "invite_id", "version_id"):
         route = route.replace(f"<id:{name}>", str(ids[name]))
     route = route.replace("<id:pk>", str(ids.get(resource, 0)))
     route = route.replace("<int:project_id>", str(ids["projects"]))

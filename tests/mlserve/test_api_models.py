@@ -1,0 +1,80 @@
+"""The model-version API: train (a job), list side by side with the learning curve, promote or
+roll back, retrain settings; errors name the field."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from annotator.demo.text import generate_utterances, intent_entity_config, utterance_task
+from tasks.services import tasks_import
+from tests.api_helpers import api
+from tests.factories import add_member, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project():
+    project = make_project(label_config=intent_entity_config())
+    rng = random.Random(1)
+    items = [
+        utterance_task(u, with_annotation=True, with_prediction=False, rng=rng)
+        for u in generate_utterances(150, seed=1)
+    ]
+    tasks_import(project=project, items=items, user=project.created_by)
+    return project
+
+
+def test_train_list_and_roll_back(project):
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/models"
+    empty = client.get(url).json()
+    assert empty["versions"] == [] and empty["trainable_controls"] == ["intent"]
+    first = client.post(url, {}, format="json")
+    assert first.status_code == 202, first.json()
+    assert first.json()["status"] == "ready" and first.json()["is_active"]
+    second = client.post(url, {"control": "intent"}, format="json").json()
+    listed = client.get(url).json()
+    assert [v["name"] for v in listed["versions"]] == ["intent-v2", "intent-v1"]
+    curve = listed["learning_curves"]["intent"]
+    assert [p["version"] for p in curve] == ["intent-v1", "intent-v2"]
+    assert all(p["accuracy"] is not None and p["train_size"] > 0 for p in curve)
+    back = client.post(f"{url}/{first.json()['id']}/activate")
+    assert back.status_code == 200 and back.json()["is_active"]
+    detail = client.get(f"{url}/{second['id']}").json()
+    assert detail["is_active"] is False
+    assert "accuracy" in detail["metrics"]
+
+
+def test_errors_name_the_field(project):
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/models"
+    bad = client.post(url, {"control": "entities"}, format="json")
+    assert bad.status_code == 400
+    assert "trainable" in bad.json()["validation_errors"]["control"][0]
+    assert client.get(f"{url}/999999").status_code == 404
+    settings = client.put(
+        f"/api/projects/{project.pk}/ml-settings", {"retrain_every": -1}, format="json"
+    )
+    assert settings.status_code == 400 and "retrain_every" in settings.json()["validation_errors"]
+
+
+def test_annotators_read_but_do_not_train(project):
+    annotator = make_user()
+    add_member(project, annotator)
+    client = api(annotator)
+    assert client.get(f"/api/projects/{project.pk}/models").status_code == 200
+    assert client.post(f"/api/projects/{project.pk}/models", {}, format="json").status_code == 403
+    put = client.put(f"/api/projects/{project.pk}/ml-settings", {"retrain_every": 5}, format="json")
+    assert put.status_code == 403
+
+
+def test_retrain_settings_round_trip(project):
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/ml-settings"
+    assert client.get(url).json() == {"retrain_every": 0, "control": ""}
+    saved = client.put(url, {"retrain_every": 50, "control": "intent"}, format="json")
+    assert saved.status_code == 200
+    assert client.get(url).json() == {"retrain_every": 50, "control": "intent"}
