@@ -2,7 +2,9 @@
 FROM python:3.11-slim AS build
 WORKDIR /build
 COPY requirements.txt .
-RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt
+# torch from PyTorch's CPU index: PyPI's torch wheel is the CUDA build (several GB).
+RUN pip wheel --no-cache-dir --wheel-dir /wheels \
+    --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ANNOTATOR_DATA_DIR=/data
