@@ -21,6 +21,9 @@ from tasks.models import Annotation, Draft, Prediction, Task
 RECENT_ANNOTATIONS = 300
 SIMILAR_LIMIT = 5
 ENTITY_LIMIT = 30
+# Known phrases embedded in the labelling page (keyboard stops): at most this many, each short.
+PHRASE_LIMIT = 500
+PHRASE_MAX_CHARS = 120
 LEAD_TIME_SAMPLE = 50
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TEXT_TAGS = ("Text", "HyperText")
@@ -188,18 +191,33 @@ def label_known_entities(*, task: Task, text: str) -> list[dict[str, Any]]:
     each with its most frequent label: offered to the annotator as suggestions."""
     if not text:
         return []
+    rows = _recent_annotations(task.project_id, task.pk)
+    return _best_labels(rows, keep=lambda span_text: span_text in text)[:ENTITY_LIMIT]
+
+
+def label_known_phrases(*, project: Project) -> list[dict[str, Any]]:
+    """Every span text labelled in the project's newest annotations, with its most frequent
+    label: the labelling page's keyboard stops on them (Down/Up select a whole known phrase
+    in one key). Embedded once in the page; the same bounded read as the suggestions."""
+    rows = _recent_annotations(project.pk, 0)
+    return _best_labels(rows, keep=lambda span_text: len(span_text) <= PHRASE_MAX_CHARS)[
+        :PHRASE_LIMIT
+    ]
+
+
+def _best_labels(rows: list[dict[str, Any]], keep: Any) -> list[dict[str, Any]]:
     counts: Counter[tuple[str, str, str, str]] = Counter()
-    for row in _recent_annotations(task.project_id, task.pk):
+    for row in rows:
         for item in row["result"] if isinstance(row["result"], list) else []:
             entry = _entity(item)
-            if entry is not None and entry[0] in text:
+            if entry is not None and keep(entry[0]):
                 counts[entry] += 1
     best: dict[str, tuple[str, str, str, str]] = {}
     for entry, _count in counts.most_common():
         best.setdefault(entry[0], entry)
     return [
         {"text": t, "label": label, "from_name": from_name, "type": kind}
-        for t, label, from_name, kind in list(best.values())[:ENTITY_LIMIT]
+        for t, label, from_name, kind in best.values()
     ]
 
 

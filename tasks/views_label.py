@@ -18,6 +18,7 @@ from projects.models import Project
 from projects.permissions import Action, effective_role, role_allows
 from projects.selectors import project_get_for_user
 from tasks.api.labelling import label_task_payload
+from tasks.label_selectors import label_known_phrases
 from tasks.models import Task
 from tasks.services import task_next_take
 
@@ -57,6 +58,7 @@ def label_page(request: HttpRequest, project_id: int, task_id: int | None = None
         "schema": config.to_dict(),
         "layout": config_layout(project.label_config),
         "first": label_task_payload(task=task, user=user) if task is not None else None,
+        "phrases": label_known_phrases(project=project),
     }
     context = {
         "project": project,

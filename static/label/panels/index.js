@@ -170,6 +170,9 @@ class EntitiesPanel {
       const { entities } = await api(`/api/tasks/${id}/label/entities`);
       if (this.session.current?.task.id !== id) return;
       this.known = entities;
+      const phrases = this.session.ws.phrases;
+      const have = new Set(phrases.map((p) => p.text));
+      phrases.push(...entities.filter((e) => !have.has(e.text)));
       this.render();
     } catch {
       // Suggestions are a help: without them the page works the same.

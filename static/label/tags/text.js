@@ -1,11 +1,11 @@
 // <Text> and <HyperText>: the text, its spans as stacked underlines, and span creation by
 // mouse (drag, then a label key or with a label chosen first) or by keyboard (the text has
 // focus: arrows select words, Shift+arrows extend, Up/Down jump between entity-like tokens,
-// then the label key). HyperText is shown as its text (markup dropped): offsets count that text.
+// phrases the project already knows and the prediction's spans, then the label key). HyperText is shown as its text (markup dropped): offsets count that text.
 
 import { clear, el } from "../../common/dom.js";
 import { colorOf, labelColors } from "./colors.js";
-import { candidates, htmlToText, levels, occurrences, segments, tokenize, trimRange } from "./textspans.js";
+import { candidates, htmlToText, levels, occurrences, segments, stepStop, stops, tokenize, trimRange } from "./textspans.js";
 
 const BAR = 4; // px between stacked underlines
 
@@ -76,10 +76,17 @@ class TextTag {
     const keys = [
       ["right / left", "select the next / previous word (text focused)"],
       ["shift+right / shift+left", "extend / shrink the selection by a word"],
-      ["down / up", "jump to the next / previous entity-like token (number, name...)"],
+      ["down / up", "select the next / previous entity: a known phrase, a predicted span, a number or name"],
       ["home / end", "first / last word"],
     ];
     for (const [keys_, description] of keys) this.ctx.documentKey({ keys: keys_, description });
+  }
+
+  // Down/Up stops, read when used: the known phrases grow while the page is open.
+  stops() {
+    const phrases = (this.ctx.phrases?.() || []).map((p) => p.text);
+    const predicted = (this.ctx.prediction?.() || []).filter((item) => isSpan(item, this.name)).map((item) => item.value);
+    return stops(this.text, this.candidates, phrases, predicted);
   }
 
   spans() {
@@ -234,8 +241,11 @@ class TextTag {
       if (before) this.caret = { start: caret.start, end: before.end };
     } else if (key === "ArrowRight") this.caret = { ...next(tokens) };
     else if (key === "ArrowLeft") this.caret = { ...prev(tokens) };
-    else if (key === "ArrowDown" && this.candidates.length) this.caret = { ...next(this.candidates) };
-    else if (key === "ArrowUp" && this.candidates.length) this.caret = { ...prev(this.candidates) };
+    else if (key === "ArrowDown" || key === "ArrowUp") {
+      const stop = stepStop(this.stops(), caret, key === "ArrowDown" ? 1 : -1);
+      if (!stop) return false;
+      this.caret = { start: stop.start, end: stop.end };
+    }
     else if (key === "Home") this.caret = { ...tokens[0] };
     else if (key === "End") this.caret = { ...tokens[tokens.length - 1] };
     else return false;

@@ -1,4 +1,5 @@
-// Pure helpers of the text tags: tokens, entity-like candidates, stacking levels, segments.
+// Pure helpers of the text tags: tokens, entity-like candidates, keyboard stops, stacking
+// levels, segments.
 // Offsets are JavaScript string (UTF-16) offsets, as Label Studio writes them.
 
 const TOKEN = /\S+/g;
@@ -45,6 +46,29 @@ export function candidates(text, tokens) {
     } else runs.push({ start: token.start, end: token.end, lastIndex: index });
   });
   return runs.map(({ start, end }) => ({ start, end }));
+}
+
+// Keyboard stops of Down/Up: the entity-like runs, every occurrence of a phrase the project
+// already knows (text labelled elsewhere), and the spans of the task's prediction (shown or
+// not). Ordered by position, longer first at the same start; duplicates once.
+export function stops(text, runs, phrases = [], spans = []) {
+  const all = [...runs];
+  for (const phrase of phrases) all.push(...occurrences(text, phrase));
+  for (const span of spans) {
+    if (span.start >= 0 && span.end <= text.length && span.end > span.start) all.push(trimRange(text, span.start, span.end));
+  }
+  all.sort((a, b) => a.start - b.start || b.end - a.end);
+  return all.filter((s, i) => s.end > s.start && (i === 0 || s.start !== all[i - 1].start || s.end !== all[i - 1].end));
+}
+
+// The stop after (direction 1) or before (-1) the selection, in stops' order; the last /
+// first stop when there is none further.
+export function stepStop(list, caret, direction) {
+  if (!list.length) return null;
+  const after = (s) => !caret || s.start > caret.start || (s.start === caret.start && s.end < caret.end);
+  const before = (s) => caret && (s.start < caret.start || (s.start === caret.start && s.end > caret.end));
+  if (direction > 0) return list.find(after) || list[list.length - 1];
+  return [...list].reverse().find(before) || list[0];
 }
 
 // Stacking level of each span: nested and overlapping spans get distinct underlines.
