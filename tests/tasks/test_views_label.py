@@ -81,3 +81,21 @@ def test_no_task_left_renders_the_done_state(client):
     response = client.get(f"/projects/{project.pk}/label/")
     assert response.status_code == 200
     assert _page_data(response)["first"] is None
+
+
+def test_the_page_carries_the_phrases_the_project_knows(client, project):
+    from tasks.services.annotations import annotation_create
+
+    first, second = project.tasks.order_by("id")
+    span = {
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": 0, "end": 3, "text": "one", "labels": ["PER"]},
+    }
+    annotation_create(task=first, user=project.created_by, result=[span])
+    client.force_login(project.created_by)
+    data = _page_data(client.get(f"/projects/{project.pk}/label/{second.pk}/"))
+    assert data["phrases"] == [
+        {"text": "one", "label": "PER", "from_name": "label", "type": "labels"}
+    ]
