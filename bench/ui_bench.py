@@ -117,8 +117,9 @@ class Bench:
         self.page.wait_for_function(
             f"document.querySelector('#label-app').dataset.task !== '{accept['id']}'"
         )
-        scratch = self.from_scratch(pick_scratch(self.tasks, self.truth, self.known))
         phrase = self.from_scratch(pick_scratch(self.tasks, self.truth, self.known, phrase=True))
+        self.tasks = self.load_tasks()  # the phrase's task is annotated now
+        scratch = self.from_scratch(pick_scratch(self.tasks, self.truth, self.known))
         return {
             "accept_prediction": len(ACCEPT_KEYS),
             "accept_prediction_correct": matches(

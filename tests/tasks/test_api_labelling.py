@@ -171,9 +171,31 @@ def test_progress_counts_your_work_and_estimates_from_your_median(setup):
         "done": 1,
         "skipped": 1,
         "remaining": 1,
+        "remaining_estimated": False,
         "median_lead_time": 10.0,
         "eta_seconds": 10.0,
     }
+
+
+def test_progress_estimates_what_is_left_above_the_exact_bound(setup, monkeypatch):
+    """Above REMAINING_EXACT_UP_TO unlabelled tasks nothing scans the project on every call:
+    SQLite counts once per REMAINING_CACHE_SECONDS (PostgreSQL reads its planner's figure)."""
+    from django.core.cache import cache
+
+    from tasks import label_selectors
+
+    project, tasks, annotator = setup
+    monkeypatch.setattr(label_selectors, "REMAINING_EXACT_UP_TO", 1)
+    cache.clear()
+    annotation_create(task=tasks[1], user=annotator, result=[], was_cancelled=True)
+    url = f"/api/projects/{project.pk}/label/progress"
+    body = api(annotator).get(url).json()
+    assert body["remaining_estimated"] is True
+    assert body["remaining"] == 2  # 3 unlabelled, less the one you skipped
+    annotation_create(task=tasks[0], user=project.created_by, result=[choice()])
+    assert api(annotator).get(url).json()["remaining"] == 2  # the cached count, for a while
+    cache.clear()
+    assert api(annotator).get(url).json()["remaining"] == 1
 
 
 def test_similar_tasks_rank_by_shared_words_with_their_labels(setup):

@@ -288,7 +288,9 @@ class ProgressPanel {
   render(p) {
     const total = p.done + p.skipped + p.remaining;
     const bar = el("progress", { max: String(Math.max(total, 1)), value: String(p.done + p.skipped), "aria-label": "Your progress" });
-    const text = `${p.done} done · ${p.skipped} skipped · ${p.remaining} left · ETA ${duration(p.eta_seconds)} (median ${duration(p.median_lead_time)} a task)`;
+    // Above some thousands the server estimates what is left (no count of the whole project).
+    const left = p.remaining_estimated ? `≈ ${p.remaining.toLocaleString()}` : String(p.remaining);
+    const text = `${p.done} done · ${p.skipped} skipped · ${left} left · ETA ${duration(p.eta_seconds)} (median ${duration(p.median_lead_time)} a task)`;
     clear(this.root).append(bar, el("span", { class: "muted", text }));
   }
 }
