@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import nh3
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef
@@ -41,6 +42,36 @@ def task_text(*, config: LabelConfig, data: dict[str, Any]) -> str:
                 value = value.get(key) if isinstance(value, dict) else None
             return value if isinstance(value, str) else ""
     return ""
+
+
+_HTML_TAGS = ("HyperText", "HTML")
+# nh3's safe tags less those that load something (images, image maps): the page stays offline
+# and task data cannot call home; their alt text is not part of the labelled text anyway.
+_HTML_ALLOWED = set(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
+
+
+def _data_at(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def hypertext_html(*, config: LabelConfig, data: dict[str, Any]) -> dict[str, str]:
+    """The HTML of each HyperText object of the task, sanitised (nh3: no script, no event
+    attribute, no javascript: URL, no style, no image): the labelling page renders this, never
+    the raw task data; spans count offsets in its text and their XPaths address its nodes."""
+    html: dict[str, str] = {}
+    for name, obj in config.objects.items():
+        if obj.tag in _HTML_TAGS and obj.value_field:
+            value = _data_at(data, obj.value_field)
+            if isinstance(value, str):
+                html[name] = nh3.clean(
+                    value,
+                    tags=_HTML_ALLOWED,
+                    url_schemes={"http", "https", "mailto"},
+                    link_rel="noopener noreferrer",
+                )
+    return html
 
 
 def label_prediction_get(*, task: Task, project: Project) -> Prediction | None:

@@ -100,6 +100,7 @@ def label_task_payload(*, task: Task, user: User) -> dict[str, Any]:
             "meta": task.meta,
             "is_labeled": task.is_labeled,
             "total_annotations": task.total_annotations,
+            "html": reads.hypertext_html(config=task.project.parsed_config, data=task.data),
         },
         "draft": _work(start.draft),
         "annotation": _work(start.annotation),

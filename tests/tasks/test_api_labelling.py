@@ -258,3 +258,61 @@ def test_confidence_thresholds_are_project_settings(setup):
         f"/api/projects/{project.pk}", {"prediction_confidence_low": 0.95}, format="json"
     )
     assert inverted.status_code == 400
+
+
+RICH_CONFIG = """<View><HyperText name="html" value="$html"/>
+  <HyperTextLabels name="ner" toName="html"><Label value="PER"/></HyperTextLabels>
+  <Paragraphs name="dialogue" value="$dialogue"/>
+  <ParagraphLabels name="pl" toName="dialogue"><Label value="DATE"/></ParagraphLabels></View>"""
+
+
+def test_hypertext_is_sent_sanitised_and_its_spans_and_paragraph_spans_are_accepted():
+    project = make_project(label_config=RICH_CONFIG)
+    raw = (
+        '<p onclick="x()">Hi <b>Ada</b></p><script>alert(1)</script>'
+        '<img src="https://example.com/p.gif" onerror="alert(2)"><a href="javascript:y()">z</a>'
+    )
+    dialogue = [{"author": "a", "text": "Call me on May 3"}]
+    (pk,) = tasks_import(
+        project=project, items=[{"html": raw, "dialogue": dialogue}], user=None
+    ).task_ids
+    body = api(project.created_by).get(f"/api/tasks/{pk}/label").json()
+    assert body["task"]["data"]["html"] == raw  # the data is the data
+    assert body["task"]["html"] == {
+        "html": '<p>Hi <b>Ada</b></p><a rel="noopener noreferrer">z</a>'
+    }
+    result = [
+        {
+            "id": "h1",
+            "from_name": "ner",
+            "to_name": "html",
+            "type": "hypertextlabels",
+            "value": {
+                "start": "/p[1]/b[1]/text()[1]",
+                "end": "/p[1]/b[1]/text()[1]",
+                "startOffset": 0,
+                "endOffset": 3,
+                "globalOffsets": {"start": 3, "end": 6},
+                "text": "Ada",
+                "hypertextlabels": ["PER"],
+            },
+        },
+        {
+            "id": "p1",
+            "from_name": "pl",
+            "to_name": "dialogue",
+            "type": "paragraphlabels",
+            "value": {
+                "start": "0",
+                "end": "0",
+                "startOffset": 11,
+                "endOffset": 16,
+                "text": "May 3",
+                "paragraphlabels": ["DATE"],
+            },
+        },
+    ]
+    answer = api(project.created_by).post(
+        f"/api/tasks/{pk}/label/submit", {"result": result}, format="json"
+    )
+    assert answer.status_code == 201, answer.json()

@@ -173,7 +173,13 @@ def test_scripts_in_text_labels_and_guidelines_render_as_text(browser_page, page
     )
     data = {
         "text": XSS_TEXT,
-        "html": "<p>ok</p><img src=x onerror=\"alert('html')\"><script>alert('h')</script>",
+        # HyperText is rendered as HTML: sanitised on the server, checked again in the page.
+        "html": "<p>ok</p><img src=x onerror=\"alert('html')\"><script>alert('h')</script>"
+        "<p onclick=\"alert('p')\">click <a href=\"javascript:alert('a')\">link</a></p>"
+        "<svg onload=\"alert('svg')\"></svg><iframe srcdoc=\"<script>alert('f')</script>\">"
+        "</iframe><math><mi xlink:href=\"javascript:alert('m')\">m</mi></math>"
+        "<style>p { display: none }</style><b style=\"background:url(javascript:alert('s'))\">"
+        "bold</b>",
         "title": "<b onmouseover=alert(1)>title</b>",
     }
     project, (task,) = project_with_tasks(
@@ -197,4 +203,13 @@ def test_scripts_in_text_labels_and_guidelines_render_as_text(browser_page, page
     )
     assert browser_page.locator("img").count() == 0
     assert browser_page.locator(".lv-text .seg script").count() == 0
+    html = browser_page.locator(".lv-hypertext-text")
+    assert html.locator("p").count() == 2 and html.locator("b").inner_text() == "bold"
+    assert html.locator("a").get_attribute("href") is None
+    inert = "script, iframe, svg, math, style, img, [onclick], [onerror], [onload], [style]"
+    assert html.locator(inert).count() == 0
+    html.locator("a").click()
+    html.locator("p", has_text="click").click()
+    browser_page.wait_for_timeout(200)
+    assert page_events.dialogs == [] and browser_page.evaluate("window.__xss") is None
     screenshot(browser_page, "label-xss-as-text")

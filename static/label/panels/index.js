@@ -12,10 +12,12 @@ function labelsOf(item) {
   return value[item.type] || value.labels || [];
 }
 
-// Spans, audio ranges and image shapes (perRegion items share a region's id but are not one).
+// Spans (text, HTML, paragraphs), audio ranges and image shapes (perRegion items share a region's id but are not one).
 function isRegion(item) {
   const value = item.value || {};
-  return item.type !== "relation" && (typeof value.start === "number" || typeof value.x === "number" || Array.isArray(value.points));
+  // HyperText and Paragraphs spans: XPaths or paragraph indexes, with offsets inside them.
+  const inNodes = value.start !== undefined && typeof value.startOffset === "number";
+  return item.type !== "relation" && (typeof value.start === "number" || inNodes || typeof value.x === "number" || Array.isArray(value.points));
 }
 
 // What a row shows of its region: the span's text, or the times / shape when there is none.

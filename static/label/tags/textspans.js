@@ -86,8 +86,8 @@ export function levels(spans) {
 }
 
 // Cut [0, length) at every span and marker boundary: each piece knows what covers it.
-export function segments(length, spans, marks = []) {
-  const cuts = new Set([0, length]);
+export function segments(length, spans, marks = [], extraCuts = []) {
+  const cuts = new Set([0, length, ...extraCuts]);
   for (const span of spans) {
     cuts.add(Math.max(0, Math.min(length, span.value.start)));
     cuts.add(Math.max(0, Math.min(length, span.value.end)));
@@ -132,14 +132,56 @@ export function occurrences(text, needle) {
   }
 }
 
-// Text of sanitised-away HTML: block elements become line breaks. Parsing with DOMParser
-// runs no script and loads nothing.
-export function htmlToText(html) {
+// HyperText: the server sends the task's HTML sanitised (tasks/label_selectors.py,
+// hypertext_html). It is parsed here into an inert document (DOMParser runs no script and
+// loads nothing) and checked once more before it is adopted into the page: no script, style,
+// frame or form, no event attribute, no javascript: URL. Returns the body's nodes and the
+// text nodes with their Label Studio XPath ("/p[1]/text()[1]") and global offsets.
+const DROP = "script, style, iframe, frame, object, embed, link, meta, base, form, template, noscript, svg, math";
+
+export function htmlDocument(html) {
   const doc = new DOMParser().parseFromString(String(html ?? ""), "text/html");
-  doc.querySelectorAll("script, style, template").forEach((node) => node.remove());
-  doc.querySelectorAll("br").forEach((node) => node.replaceWith("\n"));
-  doc.querySelectorAll("p, div, li, h1, h2, h3, h4, h5, h6, tr, blockquote, pre").forEach((node) => {
-    node.append("\n");
-  });
-  return (doc.body.textContent || "").replace(/\n{3,}/g, "\n\n").trim();
+  doc.body.querySelectorAll(DROP).forEach((node) => node.remove());
+  for (const node of doc.body.querySelectorAll("*")) {
+    for (const attr of [...node.attributes]) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith("on") || name === "style" || name === "srcdoc" || /^\s*(javascript|data|vbscript):/i.test(attr.value)) node.removeAttribute(attr.name);
+    }
+  }
+  const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  let offset = 0;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.data.length) continue;
+    texts.push({ node, xpath: xpathOf(node, doc.body), start: offset, end: offset + node.data.length });
+    offset += node.data.length;
+  }
+  return { body: doc.body, texts };
+}
+
+// Label Studio's path of a node below `root`: element steps `tag[n]`, then `text()[n]`.
+export function xpathOf(node, root) {
+  const steps = [];
+  for (let n = node; n && n !== root; n = n.parentNode) {
+    let index = 1;
+    if (n.nodeType === Node.TEXT_NODE) {
+      for (let s = n.previousSibling; s; s = s.previousSibling) if (s.nodeType === Node.TEXT_NODE) index += 1;
+      steps.unshift(`text()[${index}]`);
+    } else {
+      for (let s = n.previousElementSibling; s; s = s.previousElementSibling) if (s.nodeName === n.nodeName) index += 1;
+      steps.unshift(`${n.nodeName.toLowerCase()}[${index}]`);
+    }
+  }
+  return `/${steps.join("/")}`;
+}
+
+// Global offset of (xpath, offset): a text node's path, or an element's (its text starts at
+// its first text node: offsets inside it run on in document order). null when not found.
+export function resolvePath(parts, xpath, offset) {
+  if (typeof xpath !== "string" || typeof offset !== "number") return null;
+  const path = xpath.startsWith("/") ? xpath : `/${xpath}`;
+  const exact = parts.find((p) => p.xpath === path);
+  if (exact) return exact.start + offset;
+  const inside = parts.find((p) => p.xpath.startsWith(`${path}/`));
+  return inside ? inside.start + offset : null;
 }
