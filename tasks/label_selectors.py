@@ -196,8 +196,10 @@ def label_progress(*, project: Project, user: User) -> Progress:
         )
     else:  # the tasks you skipped stay unlabelled but are not yours to do again
         remaining = max(0, unlabelled - skipped)
+    # The newest LEAD_TIME_SAMPLE annotations (annotation_user_project_idx, no sort), those
+    # with a lead time: a filter on lead_time in SQL would walk all of a user's work without.
     recent = (
-        mine.filter(was_cancelled=False, lead_time__isnull=False)
+        mine.filter(was_cancelled=False)
         .order_by("-id")
         .values_list("lead_time", flat=True)[:LEAD_TIME_SAMPLE]
     )
