@@ -117,8 +117,13 @@ class Bench:
         self.page.wait_for_function(
             f"document.querySelector('#label-app').dataset.task !== '{accept['id']}'"
         )
-        phrase = self.from_scratch(pick_scratch(self.tasks, self.truth, self.known, phrase=True))
-        self.tasks = self.load_tasks()  # the phrase's task is annotated now
+        try:  # --quick's 60 utterances have no such task
+            picked = pick_scratch(self.tasks, self.truth, self.known, phrase=True)
+        except LookupError:
+            phrase: dict[str, Any] = {"keys": None, "correct": None, "entity": None}
+        else:
+            phrase = self.from_scratch(picked)
+            self.tasks = self.load_tasks()  # the phrase's task is annotated now
         scratch = self.from_scratch(pick_scratch(self.tasks, self.truth, self.known))
         return {
             "accept_prediction": len(ACCEPT_KEYS),
@@ -129,7 +134,7 @@ class Bench:
             "from_scratch_correct": scratch["correct"],
             "from_scratch_keys": scratch["keys"],
             "from_scratch_entity": scratch["entity"],
-            "multi_word_phrase_from_scratch": len(phrase["keys"]),
+            "multi_word_phrase_from_scratch": len(phrase["keys"]) if phrase["keys"] else None,
             "multi_word_phrase_correct": phrase["correct"],
             "multi_word_phrase_keys": phrase["keys"],
             "multi_word_phrase_entity": phrase["entity"],
