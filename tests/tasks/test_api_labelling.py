@@ -179,8 +179,9 @@ def test_progress_counts_your_work_and_estimates_from_your_median(setup):
 
 def test_progress_estimates_what_is_left_above_the_exact_bound(setup, monkeypatch):
     """Above REMAINING_EXACT_UP_TO unlabelled tasks nothing scans the project on every call:
-    SQLite counts once per REMAINING_CACHE_SECONDS (PostgreSQL reads its planner's figure)."""
+    SQLite counts once per REMAINING_CACHE_SECONDS, PostgreSQL reads its planner's figure."""
     from django.core.cache import cache
+    from django.db import connection
 
     from tasks import label_selectors
 
@@ -191,6 +192,9 @@ def test_progress_estimates_what_is_left_above_the_exact_bound(setup, monkeypatc
     url = f"/api/projects/{project.pk}/label/progress"
     body = api(annotator).get(url).json()
     assert body["remaining_estimated"] is True
+    if connection.vendor == "postgresql":  # an estimate from statistics: at least the bound
+        assert isinstance(body["remaining"], int) and body["remaining"] >= 0
+        return
     assert body["remaining"] == 2  # 3 unlabelled, less the one you skipped
     annotation_create(task=tasks[0], user=project.created_by, result=[choice()])
     assert api(annotator).get(url).json()["remaining"] == 2  # the cached count, for a while
