@@ -45,7 +45,7 @@ def matches(result: list[dict[str, Any]], u: DemoUtterance) -> bool:
 # press selects. Offsets agree with JavaScript's for the demo (no character beyond the BMP).
 _LEADING = re.compile(r"^[\"'«(\[¿¡]+")
 _TRAILING = re.compile(r"[\"'»)\].,!?;:…]+$")
-_SENTENCE_END = re.compile(r"[.!?]\s*$")
+_SENTENCE_END = re.compile(r"([.!?]\s*|\n\s*)$")
 Span = tuple[int, int]
 
 

@@ -70,6 +70,8 @@ def hypertext_html(*, config: LabelConfig, data: dict[str, Any]) -> dict[str, st
                     tags=_HTML_ALLOWED,
                     url_schemes={"http", "https", "mailto"},
                     link_rel="noopener noreferrer",
+                    # A link opens beside the labelling page, never in its place.
+                    set_tag_attribute_values={"a": {"target": "_blank"}},
                 )
     return html
 

@@ -283,7 +283,7 @@ def test_hypertext_is_sent_sanitised_and_its_spans_and_paragraph_spans_are_accep
     body = api(project.created_by).get(f"/api/tasks/{pk}/label").json()
     assert body["task"]["data"]["html"] == raw  # the data is the data
     assert body["task"]["html"] == {
-        "html": '<p>Hi <b>Ada</b></p><a rel="noopener noreferrer">z</a>'
+        "html": '<p>Hi <b>Ada</b></p><a target="_blank" rel="noopener noreferrer">z</a>'
     }
     result = [
         {

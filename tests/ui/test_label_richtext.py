@@ -17,12 +17,13 @@ HTML_CONFIG = """<View><HyperText name="html" value="$html"/>
     <Label value="PER" hotkey="p"/><Label value="ORG" hotkey="o"/><Label value="MISC" hotkey="m"/>
   </HyperTextLabels></View>"""
 HTML = (
+    "<h2>Minutes</h2>"  # a block without a full stop: "The" still starts a sentence
     "<p>The report says <b>Ada Lovelace</b> met the board.</p>"
     '<p onclick="window.__xss = 3">Second <img src=x onerror="window.__xss = 1">'
     "<script>window.__xss = 2</script>para</p>"
 )
 # The text the spans count in: the text nodes of the sanitised HTML, one after the other.
-HTML_TEXT = "The report says Ada Lovelace met the board.Second para"
+HTML_TEXT = "MinutesThe report says Ada Lovelace met the board.Second para"
 
 
 def _items(page, kind):
@@ -61,6 +62,7 @@ def test_hypertext_renders_sanitised_html_and_labels_spans_with_xpaths(browser_p
     page = browser_page
     body = page.locator(".lv-hypertext-text")
     assert body.locator("p").count() == 2 and body.locator("b").inner_text() == "Ada Lovelace"
+    assert body.locator("h2").inner_text() == "Minutes"
     assert body.locator("script, img, [onclick], [onerror]").count() == 0
     shown = (
         "[...document.querySelectorAll('.lv-hypertext-text .seg')].map(s => s.textContent).join('')"
@@ -83,7 +85,7 @@ def test_hypertext_renders_sanitised_html_and_labels_spans_with_xpaths(browser_p
         "end": "/p[1]/b[1]/text()[1]",
         "startOffset": 0,
         "endOffset": 12,
-        "globalOffsets": {"start": 16, "end": 28},
+        "globalOffsets": {"start": 23, "end": 35},
         "text": "Ada Lovelace",
         "hypertextlabels": ["PER"],
     }

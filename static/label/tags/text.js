@@ -98,8 +98,9 @@ export class TextTag {
         const host = document.createElement("span");
         host.className = "lv-part";
         t.node.replaceWith(host);
-        return { start: t.start, end: t.end, xpath: t.xpath, host, data: t.node.data };
+        return { start: t.start, end: t.end, xpath: t.xpath, host, data: t.node.data, block: t.block };
       });
+
       this.text = this.parts.map((p) => p.data).join("");
       this.body.append(...body.childNodes);
     } else if (this.mode === "paragraphs") {
@@ -131,9 +132,20 @@ export class TextTag {
       this.text = raw == null ? "" : String(raw);
       this.parts = [{ start: 0, end: this.text.length, host: this.body }];
     }
-    // Tokens never cross parts (text nodes of HTML blocks are not separated by spaces).
-    this.tokens = this.parts.flatMap((p) => tokenize(p.data ?? this.text).map((t) => ({ start: t.start + p.start, end: t.end + p.start })));
-    this.candidates = candidates(this.text, this.tokens);
+    // Tokens never cross parts (text nodes of HTML blocks are not separated by spaces); the
+    // first word of each HTML block starts a sentence (no "." or line break says so).
+    this.tokens = [];
+    const blockStarts = new Set();
+    let block = null;
+    for (const p of this.parts) {
+      for (const t of tokenize(p.data ?? this.text)) {
+        const token = { start: t.start + p.start, end: t.end + p.start };
+        if (p.block && p.block !== block) blockStarts.add(token.start);
+        block = p.block ?? block;
+        this.tokens.push(token);
+      }
+    }
+    this.candidates = candidates(this.text, this.tokens, blockStarts);
     this.cuts = this.parts.flatMap((p) => [p.start, p.end]);
   }
 
@@ -220,10 +232,11 @@ export class TextTag {
     const ends = new Map(spans.map((s) => [s.value.end, []]));
     spans.forEach((s) => ends.get(s.value.end).push(s));
     for (const part of this.parts) clear(part.host);
-    let part = this.parts[0];
+    let index = 0; // pieces and parts are both in text order
     for (const piece of segments(this.text.length, spans, marks, this.cuts)) {
-      if (!part || piece.start >= part.end) part = this.partAt(piece.start);
-      if (!part) continue; // a line break between utterances
+      while (index < this.parts.length && piece.start >= this.parts[index].end) index += 1;
+      const part = this.parts[index];
+      if (!part || piece.start < part.start) continue; // a line break between utterances
       part.host.append(this.segment(piece, level, maxLevel, selectedId));
       for (const span of ends.get(piece.end) || []) part.host.append(this.chip(span, selectedId));
     }

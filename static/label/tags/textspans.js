@@ -21,20 +21,21 @@ export function tokenize(text) {
   return tokens;
 }
 
-function sentenceStart(text, tokens, index) {
-  if (index === 0) return true;
+// A sentence starts the text, follows . ! ? or a line break, or starts a block of HTML.
+function sentenceStart(text, tokens, index, blockStarts) {
+  if (index === 0 || blockStarts.has(tokens[index].start)) return true;
   const before = text.slice(tokens[index - 1].start, tokens[index].start);
-  return /[.!?]\s*$/.test(before);
+  return /([.!?]\s*|\n\s*)$/.test(before);
 }
 
 // Tokens that look like entities (a digit, a currency sign, an all-caps word, a capitalised
 // word inside a sentence); neighbours separated by one space merge: "March 10", "317,99 EUR".
-export function candidates(text, tokens) {
+export function candidates(text, tokens, blockStarts = new Set()) {
   const marked = tokens.map((token, index) => {
     const word = text.slice(token.start, token.end);
     if (/\d|[$€£¥#@]/.test(word)) return true;
     if (/^\p{Lu}{2,}$/u.test(word)) return true;
-    return /^\p{Lu}/u.test(word) && word !== "I" && !sentenceStart(text, tokens, index);
+    return /^\p{Lu}/u.test(word) && word !== "I" && !sentenceStart(text, tokens, index, blockStarts);
   });
   const runs = [];
   tokens.forEach((token, index) => {
@@ -137,6 +138,7 @@ export function occurrences(text, needle) {
 // loads nothing) and checked once more before it is adopted into the page: no script, style,
 // frame or form, no event attribute, no javascript: URL. Returns the body's nodes and the
 // text nodes with their Label Studio XPath ("/p[1]/text()[1]") and global offsets.
+const BLOCKS = "p, div, li, dt, dd, h1, h2, h3, h4, h5, h6, td, th, blockquote, pre, section, article, header, footer, figcaption, caption";
 const DROP = "script, style, iframe, frame, object, embed, link, meta, base, form, template, noscript, svg, math";
 
 export function htmlDocument(html) {
@@ -153,7 +155,8 @@ export function htmlDocument(html) {
   let offset = 0;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.data.length) continue;
-    texts.push({ node, xpath: xpathOf(node, doc.body), start: offset, end: offset + node.data.length });
+    const block = node.parentElement?.closest(BLOCKS) || doc.body;
+    texts.push({ node, xpath: xpathOf(node, doc.body), start: offset, end: offset + node.data.length, block });
     offset += node.data.length;
   }
   return { body: doc.body, texts };
