@@ -3,14 +3,17 @@ known entities. Each read is bounded: indexed lookups, or the newest N rows of a
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import nh3
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from annotator.models import User
 from projects.labelconfig import LabelConfig
@@ -23,6 +26,9 @@ from tasks.models import Annotation, Draft, Prediction, Task
 RECENT_ANNOTATIONS = 300
 SIMILAR_LIMIT = 5
 ENTITY_LIMIT = 30
+# Known phrases embedded in the labelling page (keyboard stops): at most this many, each short.
+PHRASE_LIMIT = 500
+PHRASE_MAX_CHARS = 120
 LEAD_TIME_SAMPLE = 50
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TEXT_TAGS = ("Text", "HyperText")
@@ -37,6 +43,38 @@ def task_text(*, config: LabelConfig, data: dict[str, Any]) -> str:
                 value = value.get(key) if isinstance(value, dict) else None
             return value if isinstance(value, str) else ""
     return ""
+
+
+_HTML_TAGS = ("HyperText", "HTML")
+# nh3's safe tags less those that load something (images, image maps): the page stays offline
+# and task data cannot call home; their alt text is not part of the labelled text anyway.
+_HTML_ALLOWED = set(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
+
+
+def _data_at(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def hypertext_html(*, config: LabelConfig, data: dict[str, Any]) -> dict[str, str]:
+    """The HTML of each HyperText object of the task, sanitised (nh3: no script, no event
+    attribute, no javascript: URL, no style, no image): the labelling page renders this, never
+    the raw task data; spans count offsets in its text and their XPaths address its nodes."""
+    html: dict[str, str] = {}
+    for name, obj in config.objects.items():
+        if obj.tag in _HTML_TAGS and obj.value_field:
+            value = _data_at(data, obj.value_field)
+            if isinstance(value, str):
+                html[name] = nh3.clean(
+                    value,
+                    tags=_HTML_ALLOWED,
+                    url_schemes={"http", "https", "mailto"},
+                    link_rel="noopener noreferrer",
+                    # A link opens beside the labelling page, never in its place.
+                    set_tag_attribute_values={"a": {"target": "_blank"}},
+                )
+    return html
 
 
 def label_prediction_get(*, task: Task, project: Project) -> Prediction | None:
@@ -103,36 +141,88 @@ class Progress:
     remaining: int
     median_lead_time: float | None
     eta_seconds: float | None
+    remaining_estimated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "done": self.done,
             "skipped": self.skipped,
             "remaining": self.remaining,
+            "remaining_estimated": self.remaining_estimated,
             "median_lead_time": self.median_lead_time,
             "eta_seconds": self.eta_seconds,
         }
 
 
+# "Remaining" is counted exactly up to this many unlabelled tasks: a COUNT over at most this
+# many entries of the partial index task_next_idx, whatever the project's size. Above it the
+# figure is an estimate (remaining_estimated): PostgreSQL's planner statistics (no scan), or
+# elsewhere (SQLite, a laptop) one full count per project shared through the cache for
+# REMAINING_CACHE_SECONDS. Submits write nothing for it: no counter row that 8 annotators
+# submitting at once would queue on.
+REMAINING_EXACT_UP_TO = 10_000
+REMAINING_CACHE_SECONDS = 60
+
+
+def _unlabelled(project_id: int) -> tuple[int, bool]:
+    """The project's unlabelled tasks and whether that figure is exact."""
+    unlabelled = Task.objects.filter(project_id=project_id, is_labeled=False)
+    bounded = unlabelled[: REMAINING_EXACT_UP_TO + 1].count()  # COUNT of a LIMITed subquery
+    if bounded <= REMAINING_EXACT_UP_TO:
+        return bounded, True
+    if connection.vendor == "postgresql":
+        return max(_planner_rows(unlabelled), bounded), False
+    key = f"label-unlabelled:{project_id}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = unlabelled.count()
+        cache.set(key, cached, REMAINING_CACHE_SECONDS)
+    return int(cached), False
+
+
+def _planner_rows(queryset: Any) -> int:
+    """PostgreSQL's estimate of the rows a query returns (EXPLAIN: plans, runs nothing)."""
+    sql, params = queryset.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def label_progress(*, project: Project, user: User) -> Progress:
     """The user's work in the project, what is left for them, and an ETA from the median of
-    their own recent lead times."""
+    their own recent lead times. Left: the unlabelled tasks (exact up to
+    REMAINING_EXACT_UP_TO, else estimated) less those the user already did (skipped, or
+    annotated where a task wants several annotations; estimated: less those you skipped)."""
     mine = Annotation.objects.filter(project=project, completed_by=user)
-    done = mine.filter(was_cancelled=False).count()
-    skipped = mine.filter(was_cancelled=True).count()
-    annotated = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
-    remaining = (
-        Task.objects.filter(project=project, is_labeled=False).exclude(Exists(annotated)).count()
+    # One pass over the user's entries of annotation_user_project_idx (no table read).
+    counts = mine.aggregate(
+        done=Count("id", filter=Q(was_cancelled=False)),
+        skipped=Count("id", filter=Q(was_cancelled=True)),
     )
+    done, skipped = counts["done"], counts["skipped"]
+    unlabelled, exact = _unlabelled(project.pk)
+    if exact:  # at most REMAINING_EXACT_UP_TO tasks, one index probe each
+        annotated = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
+        remaining = (
+            Task.objects.filter(project=project, is_labeled=False)
+            .exclude(Exists(annotated))[: REMAINING_EXACT_UP_TO + 1]
+            .count()
+        )
+    else:  # the tasks you skipped stay unlabelled but are not yours to do again
+        remaining = max(0, unlabelled - skipped)
+    # The newest LEAD_TIME_SAMPLE annotations (annotation_user_project_idx, no sort), those
+    # with a lead time: a filter on lead_time in SQL would walk all of a user's work without.
     recent = (
-        mine.filter(was_cancelled=False, lead_time__isnull=False)
+        mine.filter(was_cancelled=False)
         .order_by("-id")
         .values_list("lead_time", flat=True)[:LEAD_TIME_SAMPLE]
     )
     times = [t for t in recent if t is not None]
     median = statistics.median(times) if times else None
     eta = median * remaining if median is not None else None
-    return Progress(done, skipped, remaining, median, eta)
+    return Progress(done, skipped, remaining, median, eta, remaining_estimated=not exact)
 
 
 def _recent_annotations(
@@ -207,18 +297,34 @@ def label_known_entities(
     occur in this text, each with its most frequent label: offered as suggestions."""
     if not text:
         return []
+    rows = _recent_annotations(task.project_id, task.pk, author)
+    return _best_labels(rows, keep=lambda span_text: span_text in text)[:ENTITY_LIMIT]
+
+
+def label_known_phrases(*, project: Project, author: int | None = None) -> list[dict[str, Any]]:
+    """Every span text labelled in the project's newest annotations (or ``author``'s alone,
+    as for the suggestions), with its most frequent label: the labelling page's keyboard
+    stops on them (Down/Up select a whole known phrase in one key). Embedded once in the
+    page; the same bounded read as the suggestions."""
+    rows = _recent_annotations(project.pk, 0, author)
+    return _best_labels(rows, keep=lambda span_text: len(span_text) <= PHRASE_MAX_CHARS)[
+        :PHRASE_LIMIT
+    ]
+
+
+def _best_labels(rows: list[dict[str, Any]], keep: Any) -> list[dict[str, Any]]:
     counts: Counter[tuple[str, str, str, str]] = Counter()
-    for row in _recent_annotations(task.project_id, task.pk, author):
+    for row in rows:
         for item in row["result"] if isinstance(row["result"], list) else []:
             entry = _entity(item)
-            if entry is not None and entry[0] in text:
+            if entry is not None and keep(entry[0]):
                 counts[entry] += 1
     best: dict[str, tuple[str, str, str, str]] = {}
     for entry, _count in counts.most_common():
         best.setdefault(entry[0], entry)
     return [
         {"text": t, "label": label, "from_name": from_name, "type": kind}
-        for t, label, from_name, kind in list(best.values())[:ENTITY_LIMIT]
+        for t, label, from_name, kind in best.values()
     ]
 
 

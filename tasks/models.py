@@ -118,6 +118,12 @@ class Annotation(models.Model):
             models.Index(fields=["task", "created_at"], name="annotation_task_idx"),
             models.Index(fields=["completed_by", "task"], name="annotation_user_task_idx"),
             models.Index(fields=["project", "id"], name="annotation_project_idx"),
+            # One user's work in one project (labelling progress): done and skipped counts
+            # from the index alone, the newest N by id without a sort.
+            models.Index(
+                fields=["completed_by", "project", "id", "was_cancelled"],
+                name="annotation_user_project_idx",
+            ),
             # Data manager's review filter; partial, so unreviewed work and skips (most rows)
             # cost nothing, and covering: the filter reads task ids from the index alone.
             models.Index(

@@ -15,9 +15,16 @@ from annotator.models import User
 from projects.guidelines import guidelines_html
 from projects.labelconfig.layout import config_layout
 from projects.models import Project
-from projects.permissions import Action, effective_role, role_allows, task_scope_q
+from projects.permissions import (
+    Action,
+    effective_role,
+    role_allows,
+    sees_all_tasks,
+    task_scope_q,
+)
 from projects.selectors import project_get_for_user
 from tasks.api.labelling import label_task_payload
+from tasks.label_selectors import label_known_phrases
 from tasks.models import Task
 from tasks.services import task_next_take
 
@@ -59,6 +66,10 @@ def label_page(request: HttpRequest, project_id: int, task_id: int | None = None
         "schema": config.to_dict(),
         "layout": config_layout(project.label_config),
         "first": label_task_payload(task=task, user=user, role=role) if task is not None else None,
+        # Annotators get phrases of their own work only (they see only their own results).
+        "phrases": label_known_phrases(
+            project=project, author=None if sees_all_tasks(role) else user.pk
+        ),
     }
     context = {
         "project": project,

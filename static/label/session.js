@@ -61,6 +61,7 @@ export class Session {
     this.notes = $("lbl-notes");
     this.cache = new Map();
     this.current = null;
+    this.ws.phrases = [...(page.phrases || [])];
     // Opened from the data manager: label its filtered, sorted list in order (the filters
     // travel in the query string) instead of taking tasks from the queue.
     const query = new URLSearchParams(location.search);
@@ -86,7 +87,7 @@ export class Session {
     this.notes.value = payload.draft?.notes ?? payload.annotation?.notes ?? "";
     this.saved = { changes: this.store.changes, notes: this.notes.value };
     this.draftVersion = payload.draft?.version ?? null;
-    await this.ws.mount(task, $("lbl-workspace"));
+    await this.ws.mount(task, $("lbl-workspace"), { prediction: payload.prediction });
     this.lead = { base: payload.draft?.lead_time || 0, since: performance.now(), active: 0 };
     this.panels.show(payload);
     this.afterShow(task, push);
@@ -207,6 +208,7 @@ export class Session {
     try {
       const answer = await api(url, { method: "POST", body: { ...body, next: !this.order } });
       const taskId = this.current.task.id;
+      this.learn(body.result || []);
       this.cache.delete(taskId);
       this.saved = { changes: this.store.changes, notes: this.notes.value };
       if (answer.certification) this.status(...certificationFeedback(answer.certification));
@@ -219,6 +221,20 @@ export class Session {
     } finally {
       this.busy = false;
     }
+  }
+
+  // Phrases labelled here become keyboard stops on the next tasks (Down/Up), as the ones the
+  // project knew when the page opened; a phrase is kept once, with its newest label.
+  learn(items) {
+    const known = new Map(this.ws.phrases.map((p) => [p.text, p]));
+    for (const item of items) {
+      const text = item.value?.text;
+      const labels = item.value?.[item.type];
+      if (typeof text !== "string" || text.trim().length < 2 || !Array.isArray(labels) || !labels.length) continue;
+      known.delete(text);
+      known.set(text, { text, label: labels[0], from_name: item.from_name, type: item.type });
+    }
+    this.ws.phrases = [...known.values()];
   }
 
   // The task after `taskId` in the data manager's filter and sort, ready to show (or null).

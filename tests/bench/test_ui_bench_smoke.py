@@ -33,6 +33,9 @@ def test_quick_ui_benchmark_reports_every_figure():
     assert report["keystrokes"]["accept_prediction_correct"] is True
     assert report["keystrokes"]["entity_and_intent_from_scratch"] <= 5
     assert report["keystrokes"]["from_scratch_correct"] is True
+    if report["keystrokes"]["multi_word_phrase_from_scratch"] is not None:
+        assert report["keystrokes"]["multi_word_phrase_from_scratch"] <= 5
+        assert report["keystrokes"]["multi_word_phrase_correct"] is True
     assert 0 < report["javascript_kb"] < 500
     for key in (
         "interactive_ms",

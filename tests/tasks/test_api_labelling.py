@@ -173,9 +173,35 @@ def test_progress_counts_your_work_and_estimates_from_your_median(setup):
         "done": 1,
         "skipped": 1,
         "remaining": 1,
+        "remaining_estimated": False,
         "median_lead_time": 10.0,
         "eta_seconds": 10.0,
     }
+
+
+def test_progress_estimates_what_is_left_above_the_exact_bound(setup, monkeypatch):
+    """Above REMAINING_EXACT_UP_TO unlabelled tasks nothing scans the project on every call:
+    SQLite counts once per REMAINING_CACHE_SECONDS, PostgreSQL reads its planner's figure."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    from tasks import label_selectors
+
+    project, tasks, annotator = setup
+    monkeypatch.setattr(label_selectors, "REMAINING_EXACT_UP_TO", 1)
+    cache.clear()
+    annotation_create(task=tasks[1], user=annotator, result=[], was_cancelled=True)
+    url = f"/api/projects/{project.pk}/label/progress"
+    body = api(annotator).get(url).json()
+    assert body["remaining_estimated"] is True
+    if connection.vendor == "postgresql":  # an estimate from statistics: at least the bound
+        assert isinstance(body["remaining"], int) and body["remaining"] >= 0
+        return
+    assert body["remaining"] == 2  # 3 unlabelled, less the one you skipped
+    annotation_create(task=tasks[0], user=project.created_by, result=[choice()])
+    assert api(annotator).get(url).json()["remaining"] == 2  # the cached count, for a while
+    cache.clear()
+    assert api(annotator).get(url).json()["remaining"] == 1
 
 
 def test_similar_tasks_rank_by_shared_words_with_their_labels(setup):
@@ -238,3 +264,61 @@ def test_confidence_thresholds_are_project_settings(setup):
         f"/api/projects/{project.pk}", {"prediction_confidence_low": 0.95}, format="json"
     )
     assert inverted.status_code == 400
+
+
+RICH_CONFIG = """<View><HyperText name="html" value="$html"/>
+  <HyperTextLabels name="ner" toName="html"><Label value="PER"/></HyperTextLabels>
+  <Paragraphs name="dialogue" value="$dialogue"/>
+  <ParagraphLabels name="pl" toName="dialogue"><Label value="DATE"/></ParagraphLabels></View>"""
+
+
+def test_hypertext_is_sent_sanitised_and_its_spans_and_paragraph_spans_are_accepted():
+    project = make_project(label_config=RICH_CONFIG)
+    raw = (
+        '<p onclick="x()">Hi <b>Ada</b></p><script>alert(1)</script>'
+        '<img src="https://example.com/p.gif" onerror="alert(2)"><a href="javascript:y()">z</a>'
+    )
+    dialogue = [{"author": "a", "text": "Call me on May 3"}]
+    (pk,) = tasks_import(
+        project=project, items=[{"html": raw, "dialogue": dialogue}], user=None
+    ).task_ids
+    body = api(project.created_by).get(f"/api/tasks/{pk}/label").json()
+    assert body["task"]["data"]["html"] == raw  # the data is the data
+    assert body["task"]["html"] == {
+        "html": '<p>Hi <b>Ada</b></p><a target="_blank" rel="noopener noreferrer">z</a>'
+    }
+    result = [
+        {
+            "id": "h1",
+            "from_name": "ner",
+            "to_name": "html",
+            "type": "hypertextlabels",
+            "value": {
+                "start": "/p[1]/b[1]/text()[1]",
+                "end": "/p[1]/b[1]/text()[1]",
+                "startOffset": 0,
+                "endOffset": 3,
+                "globalOffsets": {"start": 3, "end": 6},
+                "text": "Ada",
+                "hypertextlabels": ["PER"],
+            },
+        },
+        {
+            "id": "p1",
+            "from_name": "pl",
+            "to_name": "dialogue",
+            "type": "paragraphlabels",
+            "value": {
+                "start": "0",
+                "end": "0",
+                "startOffset": 11,
+                "endOffset": 16,
+                "text": "May 3",
+                "paragraphlabels": ["DATE"],
+            },
+        },
+    ]
+    answer = api(project.created_by).post(
+        f"/api/tasks/{pk}/label/submit", {"result": result}, format="json"
+    )
+    assert answer.status_code == 201, answer.json()

@@ -81,3 +81,42 @@ def test_no_task_left_renders_the_done_state(client):
     response = client.get(f"/projects/{project.pk}/label/")
     assert response.status_code == 200
     assert _page_data(response)["first"] is None
+
+
+def test_the_page_carries_the_phrases_the_project_knows(client, project):
+    from tasks.services.annotations import annotation_create
+
+    first, second = project.tasks.order_by("id")
+    span = {
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": 0, "end": 3, "text": "one", "labels": ["PER"]},
+    }
+    annotation_create(task=first, user=project.created_by, result=[span])
+    client.force_login(project.created_by)
+    data = _page_data(client.get(f"/projects/{project.pk}/label/{second.pk}/"))
+    assert data["phrases"] == [
+        {"text": "one", "label": "PER", "from_name": "label", "type": "labels"}
+    ]
+
+
+def test_an_annotator_gets_phrases_of_their_own_work_only(client, project):
+    from tasks.services.annotations import annotation_create
+
+    first, second = project.tasks.order_by("id")
+    span = {
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": 0, "end": 3, "text": "one", "labels": ["PER"]},
+    }
+    annotation_create(task=first, user=project.created_by, result=[span])  # the manager's
+    annotator = make_user()
+    add_member(project, annotator)
+    client.force_login(annotator)
+    data = _page_data(client.get(f"/projects/{project.pk}/label/"))
+    assert data["phrases"] == []
+    annotation_create(task=first, user=annotator, result=[span])
+    data = _page_data(client.get(f"/projects/{project.pk}/label/"))
+    assert [p["text"] for p in data["phrases"]] == ["one"]

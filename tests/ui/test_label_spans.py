@@ -91,3 +91,37 @@ def test_escape_cancels_the_keyboard_selection(page):
     page.keyboard.press("p")  # nothing selected: arms the label instead
     assert regions(page) == []
     assert page.locator(".lv-label.armed").count() == 1
+
+
+def test_down_stops_on_the_predictions_spans_even_once_removed(browser_page):
+    """The prediction's spans stay keyboard stops after the user deleted them (or started
+    from a draft): Down selects the whole "tapis de yoga", Up goes back to it. The predicted
+    item has no id, as some imported predictions: the page gives it one to select it."""
+    text = "mon tapis de yoga est arrivé le 3 mars, et le sac aussi"
+    start = text.index("tapis de yoga")
+    predicted = {
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": start, "end": start + 13, "text": "tapis de yoga", "labels": ["LOC"]},
+    }
+    project, (task,) = project_with_tasks(
+        [{"data": {"text": text}, "predictions": [{"result": [predicted]}]}]
+    )
+    login(browser_page, project.created_by)
+    open_task(browser_page, project, task)
+    page = browser_page
+    page.keyboard.press("Alt+ArrowDown")
+    page.keyboard.press("Delete")
+    assert regions(page) == []
+    page.locator(".lv-text").focus()
+    caret = page.locator(".lv-text .seg.caret")
+    page.keyboard.press("ArrowDown")
+    assert caret.inner_text() == "tapis de yoga"
+    page.keyboard.press("ArrowDown")
+    assert caret.inner_text() == "3"  # the next entity-like token
+    page.keyboard.press("ArrowUp")
+    assert caret.inner_text() == "tapis de yoga"
+    page.keyboard.press("p")
+    assert regions(page) == [("tapis de yoga", ["PER"])]
+    screenshot(page, "label-span-prediction-stop")

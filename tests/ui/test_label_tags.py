@@ -118,6 +118,67 @@ def test_relation_between_two_spans(browser_page):
     assert {i["type"] for i in Annotation.objects.get().result} == {"labels", "relation"}
 
 
+_ARC = """() => [...document.querySelectorAll('svg.lv-arcs path.lv-arc')].map(p => {
+  const [x1, y1] = p.getAttribute('d').slice(1).split(' ')[0].split(',').map(Number);
+  const box = p.ownerSVGElement.getBoundingClientRect();
+  return {x: x1 + box.left, y: y1 + box.top, d: p.getAttribute('d'),
+          selected: p.classList.contains('selected'), end: p.getAttribute('marker-end')};
+})"""
+_SEG_BOX = """(text) => {
+  const seg = [...document.querySelectorAll('.lv-text .seg.in-span')].find(s => s.textContent === text);
+  const r = seg.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top};
+}"""
+
+
+def test_relation_arcs_are_drawn_between_spans_and_selectable_from_the_keyboard(browser_page):
+    config = '<View><Text name="text" value="$text"/><Labels name="label" toName="text"><Label value="PER" hotkey="p"/><Label value="LOC" hotkey="l"/></Labels><Relations><Relation value="lives_in"/></Relations></View>'
+    words = " ".join(["and then"] * 25)
+    project, tasks = project_with_tasks([f"Alice {words} lives in Paris"], label_config=config)
+    login(browser_page, project.created_by)
+    open_task(browser_page, project, tasks[0])
+    page = browser_page
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("p")
+    page.keyboard.press("End")
+    page.keyboard.press("l")
+    page.keyboard.press("Alt+ArrowUp")  # select Alice
+    page.keyboard.press("Alt+r")
+    page.keyboard.press("Alt+ArrowDown")  # Paris: the relation is made
+    page.wait_for_function("document.querySelectorAll('svg.lv-arcs path.lv-arc').length === 1")
+    (arc,) = page.evaluate(_ARC)
+    alice = page.evaluate(_SEG_BOX, "Alice")
+    assert alice["left"] <= arc["x"] <= alice["right"] and abs(arc["y"] - alice["top"]) < 2
+    assert arc["end"] == "url(#lv-arrow)"  # direction "right": the arrow points at Paris
+    page.get_by_role("button", name="lives_in").click()
+    assert page.locator("svg.lv-arcs text.lv-arc-label").text_content() == "lives_in"
+    screenshot(page, "label-relation-arc")
+    # Narrower window: the text wraps elsewhere and the arc follows the span.
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.wait_for_function(
+        f"document.querySelector('svg.lv-arcs path.lv-arc').getAttribute('d') !== {arc['d']!r}"
+    )
+    (moved,) = page.evaluate(_ARC)
+    alice = page.evaluate(_SEG_BOX, "Alice")
+    assert alice["left"] <= moved["x"] <= alice["right"] and abs(moved["y"] - alice["top"]) < 2
+    # Keyboard: select the relation, delete it, undo.
+    page.locator(".lv-text").focus()
+    page.keyboard.press("Alt+Shift+ArrowDown")
+    page.wait_for_function("document.querySelector('svg.lv-arcs path.lv-arc.selected') !== null")
+    page.keyboard.press("Delete")
+    page.wait_for_function("document.querySelectorAll('svg.lv-arcs path.lv-arc').length === 0")
+    assert (
+        page.evaluate("labelSession.store.result().filter(i => i.type === 'relation').length") == 0
+    )
+    assert len(page.evaluate("labelSession.store.result()")) == 2  # the spans stay
+    page.keyboard.press("Control+z")
+    page.wait_for_function("document.querySelectorAll('svg.lv-arcs path.lv-arc').length === 1")
+    # A click on the arc selects it too.
+    page.keyboard.press("Escape")
+    page.locator("svg.lv-arcs path.lv-arc-hit").dispatch_event("click")
+    page.wait_for_function("document.querySelector('svg.lv-arcs path.lv-arc.selected') !== null")
+
+
 def test_textarea_rating_number_and_propagation(browser_page):
     config = """<View><Text name="text" value="$text"/>
       <Labels name="label" toName="text"><Label value="CITY" hotkey="c"/></Labels>
@@ -173,7 +234,13 @@ def test_scripts_in_text_labels_and_guidelines_render_as_text(browser_page, page
     )
     data = {
         "text": XSS_TEXT,
-        "html": "<p>ok</p><img src=x onerror=\"alert('html')\"><script>alert('h')</script>",
+        # HyperText is rendered as HTML: sanitised on the server, checked again in the page.
+        "html": "<p>ok</p><img src=x onerror=\"alert('html')\"><script>alert('h')</script>"
+        "<p onclick=\"alert('p')\">click <a href=\"javascript:alert('a')\">link</a></p>"
+        "<svg onload=\"alert('svg')\"></svg><iframe srcdoc=\"<script>alert('f')</script>\">"
+        "</iframe><math><mi xlink:href=\"javascript:alert('m')\">m</mi></math>"
+        "<style>p { display: none }</style><b style=\"background:url(javascript:alert('s'))\">"
+        "bold</b>",
         "title": "<b onmouseover=alert(1)>title</b>",
     }
     project, (task,) = project_with_tasks(
@@ -197,4 +264,13 @@ def test_scripts_in_text_labels_and_guidelines_render_as_text(browser_page, page
     )
     assert browser_page.locator("img").count() == 0
     assert browser_page.locator(".lv-text .seg script").count() == 0
+    html = browser_page.locator(".lv-hypertext-text")
+    assert html.locator("p").count() == 2 and html.locator("b").inner_text() == "bold"
+    assert html.locator("a").get_attribute("href") is None
+    inert = "script, iframe, svg, math, style, img, [onclick], [onerror], [onload], [style]"
+    assert html.locator(inert).count() == 0
+    html.locator("a").click()
+    html.locator("p", has_text="click").click()
+    browser_page.wait_for_timeout(200)
+    assert page_events.dialogs == [] and browser_page.evaluate("window.__xss") is None
     screenshot(browser_page, "label-xss-as-text")

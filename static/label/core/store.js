@@ -97,7 +97,8 @@ export class Store {
 
   // --- writing -------------------------------------------------------------------------------
   load(items) {
-    this.items = items.map(freeze);
+    // Regions need an id to be selected (and related): imported predictions may lack one.
+    this.items = items.map((item) => freeze(item.id || item.type === "relation" ? item : { ...item, id: newId() }));
     this.undoStack = [];
     this.redoStack = [];
     this.selectedId = null;

@@ -23,6 +23,8 @@ export class Workspace {
     this.cleanups = [];
     this.listeners = new Map();
     this.task = null;
+    this.prediction = null; // the task's prediction, applied or not
+    this.phrases = []; // phrases the project knows ({text, label, from_name, type}), kept by the session
   }
 
   // Confidence class of a model score (0..1) with the project's thresholds.
@@ -62,6 +64,8 @@ export class Workspace {
       project: this.project,
       task: this.task,
       store: this.store,
+      prediction: () => ws.prediction?.result || [],
+      phrases: () => ws.phrases,
       value: () => (config && config.value_field ? dataValue(ws.task.data, config.value_field) : config?.value),
       resolve: (raw) => (typeof raw === "string" && raw.startsWith("$") ? dataValue(ws.task.data, raw.slice(1)) : raw),
       hotkey: (spec) => ws.keep(ws.hotkeys.register({ group: node.name || node.tag, ...spec })),
@@ -85,9 +89,10 @@ export class Workspace {
     return cleanup;
   }
 
-  async mount(task, container) {
+  async mount(task, container, { prediction = null } = {}) {
     this.unmount();
     this.task = task;
+    this.prediction = prediction;
     const next = await mountLayout(this.layout, (node) => this.context(node));
     clear(container).append(next.el);
     this.mounted = next.instances;

@@ -12,10 +12,12 @@ function labelsOf(item) {
   return value[item.type] || value.labels || [];
 }
 
-// Spans, audio ranges and image shapes (perRegion items share a region's id but are not one).
+// Spans (text, HTML, paragraphs), audio ranges and image shapes (perRegion items share a region's id but are not one).
 function isRegion(item) {
   const value = item.value || {};
-  return item.type !== "relation" && (typeof value.start === "number" || typeof value.x === "number" || Array.isArray(value.points));
+  // HyperText and Paragraphs spans: XPaths or paragraph indexes, with offsets inside them.
+  const inNodes = value.start !== undefined && typeof value.startOffset === "number";
+  return item.type !== "relation" && (typeof value.start === "number" || inNodes || typeof value.x === "number" || Array.isArray(value.points));
 }
 
 // What a row shows of its region: the span's text, or the times / shape when there is none.
@@ -170,6 +172,9 @@ class EntitiesPanel {
       const { entities } = await api(`/api/tasks/${id}/label/entities`);
       if (this.session.current?.task.id !== id) return;
       this.known = entities;
+      const phrases = this.session.ws.phrases;
+      const have = new Set(phrases.map((p) => p.text));
+      phrases.push(...entities.filter((e) => !have.has(e.text)));
       this.render();
     } catch {
       // Suggestions are a help: without them the page works the same.
@@ -285,7 +290,9 @@ class ProgressPanel {
   render(p) {
     const total = p.done + p.skipped + p.remaining;
     const bar = el("progress", { max: String(Math.max(total, 1)), value: String(p.done + p.skipped), "aria-label": "Your progress" });
-    const text = `${p.done} done · ${p.skipped} skipped · ${p.remaining} left · ETA ${duration(p.eta_seconds)} (median ${duration(p.median_lead_time)} a task)`;
+    // Above some thousands the server estimates what is left (no count of the whole project).
+    const left = p.remaining_estimated ? `≈ ${p.remaining.toLocaleString()}` : String(p.remaining);
+    const text = `${p.done} done · ${p.skipped} skipped · ${left} left · ETA ${duration(p.eta_seconds)} (median ${duration(p.median_lead_time)} a task)`;
     clear(this.root).append(bar, el("span", { class: "muted", text }));
   }
 }

@@ -5,9 +5,11 @@ export const TAG_MODULES = {
   Header: () => import("./header.js"),
   Text: () => import("./text.js"),
   HyperText: () => import("./text.js"),
+  HTML: () => import("./text.js"),
   Paragraphs: () => import("./paragraphs.js"),
   Labels: () => import("./labels.js"),
   HyperTextLabels: () => import("./labels.js"),
+  ParagraphLabels: () => import("./labels.js"),
   Choices: () => import("./choices.js"),
   Taxonomy: () => import("./taxonomy.js"),
   // perRegion TextAreas edit the selected region's text; others are textarea.js.
