@@ -1,5 +1,18 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
 class ActivelearnConfig(AppConfig):
     name = "activelearn"
+
+    def ready(self) -> None:
+        from mlserve.models import ModelVersion
+        from mlserve.signals import predictions_written
+
+        def refresh(sender: Any, version: ModelVersion, **kwargs: Any) -> None:
+            from activelearn.services import queue_refresh_for_version
+
+            queue_refresh_for_version(version=version)
+
+        predictions_written.connect(refresh, sender=ModelVersion, weak=False)

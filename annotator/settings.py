@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectRoleEnum": "projects.models.ProjectRole",
         "InvitableOrganizationRoleEnum": "accounts.api.serializers.INVITABLE_ORGANIZATION_ROLES",
         "ModelStatusEnum": "mlserve.models.ModelStatus",
+        "QueueStrategyEnum": "activelearn.models.Strategy",
         "JobStatusEnum": "tasks.models.JobStatus",
     },
     "VERSION": "0.1.0",

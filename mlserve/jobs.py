@@ -12,6 +12,7 @@ from mlserve.services import (
     predictions_write,
     retrain_due,
 )
+from mlserve.signals import predictions_written
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Task
@@ -51,6 +52,7 @@ def train_run(version_id: int) -> str:
         unlabelled = Task.objects.filter(project_id=version.project_id, is_labeled=False)
         predictions_write(version=version, task_ids=unlabelled.values_list("pk", flat=True))
         _announce(version, predicted=True)
+        predictions_written.send(sender=ModelVersion, version=version)
     return str(version.status)
 
 

@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("projects.api.urls")),
     path("", include("tasks.api.urls")),
     path("", include("mlserve.api.urls")),
+    path("", include("activelearn.api.urls")),
     path("", include("quality.api.urls")),
     # Last: anything else under /api/ is a JSON 404.
     re_path(r"^.*$", views.NotFoundView.as_view(), name="api-not-found"),

@@ -9,6 +9,7 @@ from mlserve.services.training import (
     predictions_write,
     retrain_due,
     task_embeddings,
+    task_texts,
     training_examples,
     validation_split,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "predictions_write",
     "retrain_due",
     "task_embeddings",
+    "task_texts",
     "training_examples",
     "validation_split",
 ]

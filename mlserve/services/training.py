@@ -110,6 +110,17 @@ def _label_of(result: Any, control: ControlTag) -> str | None:
     return None
 
 
+def task_texts(*, project: Project, task_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, text) of tasks, in the given order, the text being what the project's first
+    intent control reads ("" where a task has none)."""
+    controls = intent_controls(project.parsed_config)
+    if not controls:
+        return [(i, "") for i in task_ids]
+    field = _text_field(project, controls[0])
+    data = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "data"))
+    return [(i, _text_of(data.get(i), field) or "") for i in task_ids]
+
+
 def validation_split(*, project_id: int, task_id: int) -> bool:
     digest = hashlib.sha256(f"{project_id}:{task_id}".encode()).digest()
     return digest[0] % VALIDATION_SHARE == 0

@@ -155,6 +155,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "model-version-detail": {"get": VIEW},
     "model-version-activate": {"post": MANAGE},
     "ml-settings": {"get": VIEW, "put": MANAGE},
+    "queue": {"get": VIEW, "patch": MANAGE},
+    "queue-refresh": {"post": MANAGE},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -344,6 +346,7 @@ def _body(name: str, ids: dict[str, int]) -> Any:
         "organization-invites": {"email": "new@example.com", "role": "member"},
         "model-versions": {"control": "intent"},
         "ml-settings": {"retrain_every": 0},
+        "queue": {"batch_size": 50},
     }
     return bodies.get(name, {"result": []})
 

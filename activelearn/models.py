@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.db import models
+
+from projects.models import Project
+
+
+class Strategy(models.TextChoices):
+    MARGIN = "margin", "Margin"
+    LEAST_CONFIDENCE = "least_confidence", "Least confidence"
+    ENTROPY = "entropy", "Entropy"
+    RANDOM = "random", "Random order"
+
+
+class QueueSettings(models.Model):
+    """How a project's annotation queue is ordered (DESIGN §6). Without a row, the defaults."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="al_settings")
+    strategy = models.CharField(max_length=32, choices=Strategy.choices, default=Strategy.MARGIN)
+    batch_size = models.PositiveIntegerField(default=100)
+    exploration = models.FloatField(default=0.15)  # share of each batch drawn at random
+    diversity = models.BooleanField(default=True)  # one task per k-means cluster of candidates
+    # A number in each task's data scaling its score (business priority); "" = none.
+    weight_field = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(exploration__gte=0) & models.Q(exploration__lte=1),
+                name="al_exploration_share_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(batch_size__gte=1), name="al_batch_size_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Queue of project {self.project_id}: {self.strategy}"
+
+
+class QueueRound(models.Model):
+    """One re-prioritisation of a project's queue: what was scored and how long it took."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="al_rounds")
+    model_version = models.CharField(max_length=200, blank=True, default="")
+    strategy = models.CharField(max_length=32)
+    scored = models.PositiveIntegerField(default=0)
+    batch = models.JSONField(default=list)  # [[task id, reason], ...] in queue order
+    seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Round {self.pk} of project {self.project_id}"

@@ -1,0 +1,115 @@
+"""The queue: a round after each promoted model version writes priorities next-task follows;
+batch reasons (uncertain, diverse, rare class, exploration); cold start; settings."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from activelearn.models import QueueRound, QueueSettings
+from activelearn.services import BATCH_PRIORITY, queue_refresh
+from annotator.demo.text import generate_utterances, intent_entity_config, utterance_task
+from mlserve.jobs import train_run
+from mlserve.services import model_version_create
+from tasks.models import Task
+from tasks.services import annotation_create, task_next_take, tasks_import
+from tests.factories import add_member, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _project(n_annotated=150, n_open=200, **settings):
+    project = make_project(label_config=intent_entity_config())
+    rng = random.Random(5)
+    utterances = generate_utterances(n_annotated + n_open, seed=5)
+    items = [
+        utterance_task(u, with_annotation=i < n_annotated, with_prediction=False, rng=rng)
+        for i, u in enumerate(utterances)
+    ]
+    tasks_import(project=project, items=items, user=project.created_by)
+    QueueSettings.objects.create(project=project, **{"batch_size": 20, **settings})
+    truth = {u.text: u.intent for u in utterances}
+    return project, truth
+
+
+def _train(project):
+    version = model_version_create(project=project, control="intent")
+    assert train_run.delay(version.pk).get() == "ready"
+    return version
+
+
+def test_a_promoted_version_reorders_the_queue_and_next_task_follows():
+    project, truth = _project()
+    _train(project)
+    first_round = QueueRound.objects.get(project=project)
+    assert first_round.model_version == "intent-v1" and first_round.scored == 200
+    batch = [task_id for task_id, _ in first_round.batch]
+    assert len(batch) == 20 and len(set(batch)) == 20
+    priorities = dict(Task.objects.filter(pk__in=batch).values_list("pk", "priority"))
+    assert [priorities[t] for t in batch] == sorted(priorities.values(), reverse=True)
+    assert min(priorities.values()) > BATCH_PRIORITY
+    annotator = make_user()
+    add_member(project, annotator)
+    assert task_next_take(project=project, user=annotator).pk == batch[0]
+    # Label the batch (the oracle's labels), train again: a new round, a new head of queue.
+    for _ in range(20):
+        task = task_next_take(project=project, user=annotator)
+        value = {"choices": [truth[task.data["text"]]]}
+        choice = {"from_name": "intent", "to_name": "text", "type": "choices", "value": value}
+        annotation_create(task=task, user=annotator, result=[choice])
+    _train(project)
+    second = QueueRound.objects.filter(project=project).order_by("-id").first()
+    assert second.model_version == "intent-v2" and second.scored == 180
+    new_batch = [task_id for task_id, _ in second.batch]
+    assert not set(new_batch) & set(batch)  # those are labelled now
+    assert task_next_take(project=project, user=make_member(project)).pk == new_batch[0]
+
+
+def make_member(project):
+    user = make_user()
+    add_member(project, user)
+    return user
+
+
+def test_batch_reasons_include_the_exploration_share():
+    project, _ = _project(exploration=0.15)
+    _train(project)
+    reasons = [reason for _, reason in QueueRound.objects.get(project=project).batch]
+    assert sum(r == "exploration (random)" for r in reasons) == 3
+    assert sum("margin" in r for r in reasons) >= 15
+    uncertain = Task.objects.filter(project=project, is_labeled=False, uncertainty__isnull=False)
+    assert uncertain.count() == 200
+
+
+def test_random_strategy_and_cold_start():
+    project, _ = _project(strategy="random", exploration=0.0)
+    _train(project)
+    reasons = {reason for _, reason in QueueRound.objects.get(project=project).batch}
+    assert reasons == {"random order"}
+    fresh, _ = _project(n_annotated=0, n_open=60)
+    round_ = queue_refresh(project=fresh)
+    assert round_.strategy == "cold_start" and len(round_.batch) == 20
+    assert all(reason.startswith("cold start") for _, reason in round_.batch)
+    seed = [task_id for task_id, _ in round_.batch]
+    assert task_next_take(project=fresh, user=make_member(fresh)).pk in seed
+
+
+def test_the_queue_api_settings_refresh_and_rounds():
+    from tests.api_helpers import api
+
+    project, _ = _project(n_annotated=0, n_open=30)
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/queue"
+    bad = client.patch(url, {"exploration": 1.5}, format="json")
+    assert bad.status_code == 400 and "exploration" in bad.json()["validation_errors"]
+    saved = client.patch(url, {"batch_size": 5, "strategy": "entropy"}, format="json")
+    assert saved.status_code == 200 and saved.json()["batch_size"] == 5
+    refreshed = client.post(f"{url}/refresh")
+    assert refreshed.status_code == 200 and refreshed.json()["strategy"] == "cold_start"
+    body = client.get(url).json()
+    assert body["settings"]["strategy"] == "entropy"
+    assert [r["id"] for r in body["rounds"]] == [refreshed.json()["id"]]
+    assert len(body["rounds"][0]["batch"]) == 5
+    annotator = make_member(project)
+    assert api(annotator).post(f"{url}/refresh").status_code == 403
