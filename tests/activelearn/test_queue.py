@@ -113,3 +113,20 @@ def test_the_queue_api_settings_refresh_and_rounds():
     assert len(body["rounds"][0]["batch"]) == 5
     annotator = make_member(project)
     assert api(annotator).post(f"{url}/refresh").status_code == 403
+
+
+def test_a_round_writes_its_head_and_resets_the_previous_one(monkeypatch):
+    from activelearn import services
+
+    monkeypatch.setattr(services, "QUEUE_DEPTH", 30)
+    project, _ = _project(strategy="margin", exploration=0.0)
+    _train(project)  # round 1 (margin)
+    raised = set(
+        Task.objects.filter(project=project).exclude(priority=0).values_list("pk", flat=True)
+    )
+    assert len(raised) == 30
+    QueueSettings.objects.filter(project=project).update(strategy="random")
+    queue_refresh(project=project)  # round 2 (random order): another head
+    now = set(Task.objects.filter(project=project).exclude(priority=0).values_list("pk", flat=True))
+    assert len(now) == 30 and now != raised
+    assert Task.objects.filter(project=project, priority=0, uncertainty__isnull=False).count() == 0
