@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, serializers, status
 from rest_framework.request import Request
@@ -44,6 +45,18 @@ class BasicTokenAuthentication(authentication.BasicAuthentication):
         return user, None
 
 
+class BasicTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "mlserve.api.protocol.BasicTokenAuthentication"
+    name = "basicToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "any user name, an API token as the password",
+        }
+
+
 AUTHENTICATION = [
     TokenAuthentication,
     BasicTokenAuthentication,
@@ -51,7 +64,7 @@ AUTHENTICATION = [
 ]
 
 
-class PredictIn(serializers.Serializer):
+class ServedPredictIn(serializers.Serializer):
     tasks = serializers.ListField(child=serializers.DictField(), max_length=MAX_TASKS)
     project = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     label_config = serializers.CharField(required=False, allow_blank=True, allow_null=True)
@@ -59,7 +72,7 @@ class PredictIn(serializers.Serializer):
     params = serializers.DictField(required=False, allow_null=True)
 
 
-class WebhookIn(serializers.Serializer):
+class ServedWebhookIn(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(WEBHOOK_ACTIONS))
 
 
@@ -83,26 +96,26 @@ class ServedSetupView(_ProtocolView):
 
 class ServedPredictView(_ProtocolView):
     @extend_schema(
-        request=PredictIn,
+        request=ServedPredictIn,
         responses={200: dict, **ERRORS},
         description="ML-backend protocol: predictions of the project's active built-in "
         'models, `{"results": [{"result", "score", "model_version"}]}`, one per task.',
     )
     def post(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk)
-        data = valid_input(PredictIn, request.data)
+        data = valid_input(ServedPredictIn, request.data)
         return Response({"results": served_predict(project=project, tasks=data["tasks"])})
 
 
 class ServedWebhookView(_ProtocolView):
     @extend_schema(
-        request=WebhookIn,
+        request=ServedWebhookIn,
         responses={201: dict, **ERRORS},
         description="ML-backend protocol: START_TRAINING queues a new version of each intent "
         "model; annotation events are accepted.",
     )
     def post(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk, Action.MANAGE)
-        data = valid_input(WebhookIn, request.data)
+        data = valid_input(ServedWebhookIn, request.data)
         body = served_webhook(project=project, action=data["action"])
         return Response(body, status=status.HTTP_201_CREATED)

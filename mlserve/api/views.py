@@ -147,6 +147,7 @@ class MLBackendTrainView(APIView):
 
 class MLBackendPredictView(APIView):
     @extend_schema(
+        request=None,
         parameters=[OpenApiParameter("batch_size", int, required=False)],
         responses={202: MLBackendOut, **ERRORS},
         description="Predict the project's tasks without a prediction of the backend's model "

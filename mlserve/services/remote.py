@@ -362,6 +362,9 @@ def ml_backend_predict_all(
             _failed(backend, exc)
             return report
         remote_predictions_store(tasks=chunk, predictions=predictions, report=report)
+        if not backend.model_version and predictions:
+            # Learnt from the answers when /setup gave none: the next run skips these tasks.
+            _state_set(backend, backend.state, model_version=predictions[0].model_version)
         report.done += len(chunk)
         if progress is not None:
             progress(report.done, report.total)
