@@ -117,7 +117,7 @@ def backend_train_run(backend_id: int) -> str:
     return str(ml_backend_train(backend=backend).state)
 
 
-@shared_task(acks_late=True, max_retries=2, default_retry_delay=30)
+@shared_task(acks_late=True, max_retries=0)  # a failure is recorded on the backend (ER)
 def backend_events_send(project_id: int, action: str, annotation_id: int) -> int:
     """Deliver an annotation event to every backend of the project; how many took it."""
     return sum(

@@ -305,3 +305,18 @@ def test_a_project_without_backend_does_not_call_anyone(fake):
     assert body["prediction"] is None
     assert body["prediction_notice"] is None
     assert fake.log == []
+
+
+@pytest.mark.django_db
+def test_the_submit_paths_backend_check_is_one_cached_read(django_assert_num_queries):
+    from mlserve.services import project_backends_flag_reset, project_has_backends
+
+    project = _project_with_tasks()
+    project_backends_flag_reset(project_id=project.pk)
+    with django_assert_num_queries(1):
+        assert not project_has_backends(project_id=project.pk)
+    with django_assert_num_queries(0):
+        assert not project_has_backends(project_id=project.pk)
+    MLBackend.objects.create(project=project, url="http://ml.example.com")
+    project_backends_flag_reset(project_id=project.pk)
+    assert project_has_backends(project_id=project.pk)
