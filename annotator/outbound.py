@@ -85,9 +85,12 @@ def outbound_get(
     allow_private: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
+    connect_timeout: float | None = None,
 ) -> OutboundResponse:
-    """GET ``url``; ``timeout`` bounds the whole call, redirects included."""
-    return _request("GET", url, None, None, allow_private, max_bytes, timeout)
+    """GET ``url``; ``timeout`` bounds the whole call, redirects included, and
+    ``connect_timeout`` (when shorter) each connection attempt: a host that does not answer
+    fails fast even when a slow answer is allowed."""
+    return _request("GET", url, None, None, allow_private, max_bytes, timeout, connect_timeout)
 
 
 def outbound_post_json(
@@ -97,9 +100,12 @@ def outbound_post_json(
     allow_private: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    connect_timeout: float | None = None,
 ) -> OutboundResponse:
     body = json.dumps(payload).encode()
-    return _request("POST", url, body, "application/json", allow_private, max_bytes, timeout)
+    return _request(
+        "POST", url, body, "application/json", allow_private, max_bytes, timeout, connect_timeout
+    )
 
 
 def check_url(url: str, *, allow_private: bool = False) -> None:
@@ -177,13 +183,16 @@ def _request(
     allow_private: bool,
     max_bytes: int,
     timeout: float,
+    connect_timeout: float | None = None,
 ) -> OutboundResponse:
     deadline = time.monotonic() + timeout
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         try:
             target = _prepare(current, allow_private=allow_private)
-            hop = _exchange(target, method, body, content_type, deadline, max_bytes, timeout)
+            hop = _exchange(
+                target, method, body, content_type, deadline, max_bytes, timeout, connect_timeout
+            )
         except _Refusal as exc:
             origin = "" if current == url else f" (redirected from {redact_url(url)})"
             raise OutboundError(current, exc.reason + origin) from exc.__cause__
@@ -300,6 +309,7 @@ def _exchange(
     deadline: float,
     max_bytes: int,
     timeout: float,
+    connect_timeout: float | None = None,
 ) -> _Hop:
     headers = {
         "Host": target.host_header,
@@ -314,7 +324,7 @@ def _exchange(
     # Later addresses of the same (fully validated) answer are tried only when a connection
     # cannot be opened, e.g. an AAAA record on a host without IPv6.
     for ip in target.addresses:
-        with _pool(target, ip, _remaining(deadline, timeout)) as pool:
+        with _pool(target, ip, _remaining(deadline, timeout), connect_timeout) as pool:
             try:
                 response = pool.urlopen(
                     method,
@@ -339,8 +349,11 @@ def _exchange(
     raise _Refusal(f"could not connect ({last_error})") from last_error
 
 
-def _pool(target: _Target, ip: IPAddress, seconds: float) -> urllib3.HTTPConnectionPool:
-    limits = urllib3.Timeout(connect=seconds, read=seconds)
+def _pool(
+    target: _Target, ip: IPAddress, seconds: float, connect_seconds: float | None = None
+) -> urllib3.HTTPConnectionPool:
+    connect = seconds if connect_seconds is None else min(seconds, connect_seconds)
+    limits = urllib3.Timeout(connect=connect, read=seconds)
     if target.scheme == "http":
         return urllib3.HTTPConnectionPool(str(ip), target.port, timeout=limits, maxsize=1)
     # The socket goes to the pinned address; SNI and certificate matching use the name.

@@ -320,6 +320,9 @@ SESSION_COOKIE_HTTPONLY = True
 # An admin may let outbound HTTP (URL imports, ML backends, webhooks) reach private and
 # loopback addresses, e.g. an ML backend on the same host; refused by default (SSRF).
 OUTBOUND_ALLOW_PRIVATE_URLS = env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", default=False)
+# The labelling page asks a connected ML backend for a task opened without a prediction:
+# it waits at most this long (seconds), or the backend's own timeout when shorter.
+ML_BACKEND_ON_OPEN_TIMEOUT = env_int("ML_BACKEND_ON_OPEN_TIMEOUT", 5, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from mlserve.models import (
@@ -8,6 +11,7 @@ from mlserve.models import (
     ProjectMLSettings,
     TaskEmbedding,
 )
+from mlserve.services import project_backends_flag_reset
 from projects.admin import ScopedAdmin
 
 
@@ -27,6 +31,21 @@ class MLBackendAdmin(ScopedAdmin):
     list_select_related = ("project",)
     search_fields = ("title", "url")
     exclude = ("basic_auth_pass",)
+
+    # The submit path reads a cached "has backends" flag per project (mlserve.services.remote).
+    def save_model(self, request: HttpRequest, obj: MLBackend, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        project_backends_flag_reset(project_id=obj.project_id)
+
+    def delete_model(self, request: HttpRequest, obj: MLBackend) -> None:
+        super().delete_model(request, obj)
+        project_backends_flag_reset(project_id=obj.project_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MLBackend]) -> None:
+        projects = set(queryset.values_list("project_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for project_id in projects:
+            project_backends_flag_reset(project_id=project_id)
 
 
 @admin.register(ModelVersion)

@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class MlserveConfig(AppConfig):
     name = "mlserve"
+
+    def ready(self) -> None:
+        from mlserve.jobs import annotation_saved_receiver
+        from mlserve.services.remote import ml_backend_task_predict
+        from tasks.services.labelling import label_prediction_fetcher_register
+        from tasks.signals import annotation_saved
+
+        # tasks never imports mlserve (DESIGN §2): mlserve plugs into its hooks here.
+        annotation_saved.connect(annotation_saved_receiver, dispatch_uid="mlserve-backends")
+        label_prediction_fetcher_register(ml_backend_task_predict)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.core.exceptions import ValidationError
+import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from mlserve.models import ModelStatus, ModelVersion
+from celery import shared_task
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
+
+from mlserve.models import MLBackend, ModelStatus, ModelVersion
 from mlserve.services import (
+    ml_backend_event_send,
+    ml_backend_predict_all,
+    ml_backend_train,
+    ml_backends_of,
     model_version_create,
     model_version_train,
+    predict_job_set,
     predictions_write,
+    project_has_backends,
     retrain_due,
 )
 from mlserve.signals import predictions_written
 from projects.models import Project
 from projects.services import project_broadcast
-from tasks.models import Task
+from tasks.models import Annotation, Task
+
+log = logging.getLogger(__name__)
 
 
 def _announce(version: ModelVersion, **extra: object) -> None:
@@ -68,3 +81,85 @@ def retrain_check() -> int:
             train_run.delay(version.pk)
             queued += 1
     return queued
+
+
+# --- external ML backends -----------------------------------------------------------------------
+@shared_task(acks_late=True, max_retries=0)
+def backend_predict_run(backend_id: int, limit: int | None = None) -> dict:
+    """Predict the project's tasks that lack the backend's model version; progress on the
+    project's socket and in ``predict_job_get`` (GET /api/ml/<id> shows it)."""
+    backend = MLBackend.objects.select_related("project").filter(pk=backend_id).first()
+    if backend is None:
+        return {"error": "the ML backend was deleted"}
+
+    def progress(done: int, total: int) -> None:
+        state = {"status": "running", "done": done, "total": total}
+        predict_job_set(backend_id=backend_id, state=state)
+        project_broadcast(
+            project_id=backend.project_id,
+            event={"type": "ml_backend.progress", "backend": backend_id, **state},
+        )
+
+    predict_job_set(backend_id=backend_id, state={"status": "running", "done": 0, "total": 0})
+    report = ml_backend_predict_all(backend=backend, limit=limit, progress=progress)
+    state = {"status": "failed" if report.error else "done", **report.to_dict()}
+    predict_job_set(backend_id=backend_id, state=state)
+    project_broadcast(
+        project_id=backend.project_id,
+        event={"type": "ml_backend.progress", "backend": backend_id, **state},
+    )
+    return state
+
+
+@shared_task(acks_late=True, max_retries=0)
+def backend_train_run(backend_id: int) -> str:
+    backend = MLBackend.objects.select_related("project").filter(pk=backend_id).first()
+    if backend is None:
+        return "deleted"
+    return str(ml_backend_train(backend=backend).state)
+
+
+@shared_task(acks_late=True, max_retries=0)  # a failure is recorded on the backend (ER)
+def backend_events_send(project_id: int, action: str, annotation_id: int) -> int:
+    """Deliver an annotation event to every backend of the project; how many took it."""
+    return sum(
+        ml_backend_event_send(backend=backend, action=action, annotation_id=annotation_id)
+        for backend in ml_backends_of(project_id=project_id)
+    )
+
+
+# Embedded mode runs jobs in the web process (eager): a training event must not make the
+# annotator's submit wait on a backend, so there it goes to a small thread pool instead.
+_event_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ml-backend-events")
+
+
+def _events_in_thread(project_id: int, action: str, annotation_id: int) -> None:
+    try:
+        backend_events_send(project_id, action, annotation_id)
+    except Exception:
+        log.exception("ML backend event %s of annotation %s failed", action, annotation_id)
+    finally:
+        connections.close_all()
+
+
+def backend_events_queue(*, project_id: int, action: str, annotation_id: int) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        _event_pool.submit(_events_in_thread, project_id, action, annotation_id)
+    else:
+        backend_events_send.delay(project_id, action, annotation_id)
+
+
+def annotation_saved_receiver(
+    sender: object, *, annotation: Annotation, created: bool, **kwargs: object
+) -> None:
+    """tasks' ``annotation_saved``: O(1) on the submit path (one cached flag read); the
+    event is queued after the commit, so a rolled-back submit sends nothing."""
+    if not project_has_backends(project_id=annotation.project_id):
+        return
+    action = "ANNOTATION_CREATED" if created else "ANNOTATION_UPDATED"
+    project_id, annotation_id = annotation.project_id, annotation.pk
+    transaction.on_commit(
+        lambda: backend_events_queue(
+            project_id=project_id, action=action, annotation_id=annotation_id
+        )
+    )

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -8,8 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, query_id, valid_input
+from mlserve.jobs import backend_predict_run, backend_train_run
 from mlserve.models import MLBackend, MLBackendAuth
-from mlserve.services import ml_backend_create, ml_backend_update
+from mlserve.services import (
+    ml_backend_create,
+    ml_backend_delete,
+    ml_backend_update,
+    predict_job_get,
+)
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
@@ -31,6 +40,11 @@ class MLBackendIn(serializers.Serializer):
 
 
 class MLBackendOut(serializers.ModelSerializer):
+    predict_job = serializers.SerializerMethodField(
+        help_text="the last prediction run (POST .../predict): status, done/total, stored, "
+        "invalid items with their reason, error"
+    )
+
     class Meta:
         model = MLBackend
         fields = (
@@ -48,7 +62,11 @@ class MLBackendOut(serializers.ModelSerializer):
             "model_version",
             "created_at",
             "updated_at",
+            "predict_job",
         )
+
+    def get_predict_job(self, backend: MLBackend) -> dict[str, Any] | None:
+        return predict_job_get(backend_id=backend.pk)
 
 
 def _backend_or_404(request: Request, pk: int, action: Action = Action.VIEW) -> MLBackend:
@@ -103,5 +121,43 @@ class MLBackendDetailView(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, pk: int) -> Response:
-        _backend_or_404(request, pk, Action.MANAGE).delete()
+        ml_backend_delete(backend=_backend_or_404(request, pk, Action.MANAGE))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MLBackendTrainIn(serializers.Serializer):
+    use_ground_truth = serializers.BooleanField(required=False, allow_null=True)
+
+
+class MLBackendTrainView(APIView):
+    @extend_schema(
+        request=MLBackendTrainIn,
+        responses={200: MLBackendOut, **ERRORS},
+        description="Ask the backend to train (Label Studio's path): START_TRAINING to its "
+        "/webhook, or the annotations to /train for older backends. A job; the answer shows "
+        "the backend's state (TR, or ER with the reason once the job has run).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        backend = _backend_or_404(request, pk, Action.MANAGE)
+        valid_input(MLBackendTrainIn, request.data)
+        transaction.on_commit(lambda: backend_train_run.delay(backend.pk))
+        backend.refresh_from_db()
+        return Response(MLBackendOut(backend).data)
+
+
+class MLBackendPredictView(APIView):
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("batch_size", int, required=False)],
+        responses={202: MLBackendOut, **ERRORS},
+        description="Predict the project's tasks without a prediction of the backend's model "
+        "version (at most `batch_size`), as a job: poll GET /api/ml/{id} (`predict_job`) or "
+        "follow `ml_backend.progress` on the project's socket. Predictions that do not fit "
+        "the labelling config are reported in `predict_job.invalid`, not stored.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        backend = _backend_or_404(request, pk, Action.MANAGE)
+        limit = query_id(request.query_params, "batch_size")
+        transaction.on_commit(lambda: backend_predict_run.delay(backend.pk, limit))
+        backend.refresh_from_db()
+        return Response(MLBackendOut(backend).data, status=status.HTTP_202_ACCEPTED)

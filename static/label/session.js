@@ -99,6 +99,10 @@ export class Session {
     else history.replaceState({ task: task.id }, "", url);
     $("lbl-task-id").textContent = `· task ${task.id}`;
     $("lbl-accept").hidden = !this.current.prediction;
+    // Why the task has no prediction when a connected ML backend failed or timed out.
+    const notice = $("lbl-ml-notice");
+    notice.textContent = this.current.prediction_notice || "";
+    notice.hidden = !this.current.prediction_notice;
     this.app.dataset.state = "ready";
     this.app.dataset.task = String(task.id);
     this.focusFirst();

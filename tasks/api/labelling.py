@@ -24,7 +24,12 @@ from tasks.api.access import task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services import task_next_take
 from tasks.services.certification import certification_answer_record, certification_status
-from tasks.services.labelling import label_draft_save, label_skip, label_submit
+from tasks.services.labelling import (
+    label_draft_save,
+    label_prediction_fetch,
+    label_skip,
+    label_submit,
+)
 
 NOTES_MAX = 10_000
 
@@ -96,6 +101,12 @@ def label_task_payload(*, task: Task, user: User, role: str | None) -> dict[str,
     start = reads.label_start_get(task=task, user=user)
     handed_to = None if sees_all_tasks(role) else user
     neighbours = reads.task_neighbours(task=task, handed_to=handed_to)
+    prediction, notice = start.prediction, None
+    if prediction is None and task.project.show_collab_predictions:
+        # A connected ML backend is asked on the spot, within its timeout; a failure leaves
+        # the task without prediction and says why (``prediction_notice``).
+        fetched = label_prediction_fetch(task=task)
+        prediction, notice = fetched.prediction, fetched.notice
     return {
         "task": {
             "id": task.pk,
@@ -107,7 +118,8 @@ def label_task_payload(*, task: Task, user: User, role: str | None) -> dict[str,
         },
         "draft": _work(start.draft),
         "annotation": _work(start.annotation),
-        "prediction": _prediction(start.prediction),
+        "prediction": _prediction(prediction),
+        "prediction_notice": notice,
         "neighbours": {"previous": neighbours.previous, "next": neighbours.next},
     }
 

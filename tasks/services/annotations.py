@@ -22,6 +22,7 @@ from tasks.services.common import (
     task_counters_refresh,
     task_row_lock,
 )
+from tasks.signals import annotation_saved
 
 _INSERT_ANNOTATION = (
     "INSERT INTO tasks_annotation (task_id, project_id, completed_by_id, result, was_cancelled,"
@@ -141,6 +142,8 @@ def annotation_create(
         project_id=task.project_id,
         event={"type": "annotation.created", "task": task.pk, "annotation": annotation.pk},
     )
+    if not was_cancelled:
+        annotation_saved.send(sender=Annotation, annotation=annotation, created=True)
     return annotation
 
 
@@ -205,6 +208,8 @@ def annotation_update(
             "version": annotation.version,
         },
     )
+    if not annotation.was_cancelled:
+        annotation_saved.send(sender=Annotation, annotation=annotation, created=False)
     return annotation
 
 

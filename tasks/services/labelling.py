@@ -4,6 +4,8 @@ draft services, which keep the counters, leases and optimistic concurrency."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -82,3 +84,39 @@ def _with_notes(annotation: Annotation, notes: str) -> Annotation:
         Annotation.objects.filter(pk=annotation.pk).update(notes=notes)
         annotation.notes = notes
     return annotation
+
+
+@dataclass(frozen=True)
+class PredictionFetch:
+    """A prediction fetched for a task as it is opened, or why there is none (shown on the
+    page)."""
+
+    prediction: Prediction | None
+    notice: str | None = None
+
+
+# Apps above tasks (mlserve's external ML backends) register how to fetch a prediction for a
+# task opened without one; tasks never imports them (DESIGN §2).
+PredictionFetcher = Callable[[Task], PredictionFetch | None]
+_PREDICTION_FETCHERS: list[PredictionFetcher] = []
+
+
+def label_prediction_fetcher_register(fetcher: PredictionFetcher) -> None:
+    if fetcher not in _PREDICTION_FETCHERS:
+        _PREDICTION_FETCHERS.append(fetcher)
+
+
+def label_prediction_fetch(*, task: Task) -> PredictionFetch:
+    """A prediction for ``task``, which has none, from the first registered fetcher that has
+    one; else the fetchers' notices (a backend that failed or timed out). Never inside a
+    transaction: a fetcher may wait on the network for its timeout."""
+    notices: list[str] = []
+    for fetch in _PREDICTION_FETCHERS:
+        fetched = fetch(task)
+        if fetched is None:
+            continue
+        if fetched.prediction is not None:
+            return fetched
+        if fetched.notice:
+            notices.append(fetched.notice)
+    return PredictionFetch(prediction=None, notice=" ".join(notices) or None)

@@ -43,7 +43,9 @@ def test_admin_can_allow_a_backend_on_the_same_host(settings):
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["state"] == "DI"
+    # Nothing listens there: the health check on connect says so.
+    assert body["state"] == "ER"
+    assert "/health failed" in body["error_message"]
     assert "basic_auth_pass" not in body
     listed = client.get(f"/api/ml?project={project.pk}").json()
     assert [b["title"] for b in listed] == ["local"]

@@ -137,6 +137,14 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "project-certification": {"get": ANNOTATE},  # the caller's own
     "ml-list": {"get": VIEW, "post": MANAGE},
     "ml-detail": {"get": VIEW, "put": MANAGE, "patch": MANAGE, "delete": MANAGE},
+    "ml-train": {"post": MANAGE},
+    "ml-predict": {"post": MANAGE},
+    # Our built-in models over the ML-backend protocol (/api/ml-backend/<project>/...): a
+    # member may check and predict; the webhook can start a training run.
+    "ml-serve-health": {"get": VIEW},
+    "ml-serve-setup": {"post": VIEW},
+    "ml-serve-predict": {"post": VIEW},
+    "ml-serve-webhook": {"post": MANAGE},
     # A user's own API tokens; the world's token is the annotator's, hidden from the others.
     "api-token-list": {"get": ANY_USER, "post": ANY_USER},
     "api-token-detail": {
@@ -299,7 +307,7 @@ def _build(mark: str, media_root) -> World:
         "import_id": import_job.pk, "export_id": export_job.pk, "ml": backend.pk,
         "webhooks": webhook.pk, "user_id": annotator.pk, "current-user": token.pk,
         "invite_id": project_invite.invitation.pk, "org_invite_id": org_invite.invitation.pk,
-        "version_id": version.pk,
+        "version_id": version.pk, "ml-backend": project.pk,
     }  # fmt: skip
     return world
 

@@ -186,3 +186,19 @@ def test_entities_labelled_elsewhere_are_suggested(setup):
     page.keyboard.press("Alt+e")
     assert regions(page) == [("Alice", ["PER"])]
     assert panel.is_hidden()
+
+
+def test_a_failing_ml_backend_shows_a_notice_and_the_task_still_opens(setup, settings):
+    from mlserve.models import MLBackend
+    from mlserve.services import project_backends_flag_reset
+
+    page, project, tasks = setup
+    settings.OUTBOUND_ALLOW_PRIVATE_URLS = True
+    MLBackend.objects.create(project=project, url="http://127.0.0.1:9", title="down", timeout=2)
+    project_backends_flag_reset(project_id=project.pk)
+    open_task(page, project, tasks[0])
+    notice = page.locator("#lbl-ml-notice")
+    assert notice.is_visible()
+    assert "No prediction from 'down'" in notice.inner_text()
+    assert page.locator("#lbl-accept").is_hidden()
+    screenshot(page, "label-ml-backend-notice")

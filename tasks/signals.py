@@ -1,0 +1,10 @@
+"""Signals of the tasks app, for the apps above it (DESIGN §2: tasks never imports them)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent after an annotation with a result is created or updated; kwargs ``annotation`` and
+# ``created``. annotation_create is the hottest write: a receiver must stay O(1) (no query
+# unless cached) and queue its work with ``transaction.on_commit``, never do it inline.
+annotation_saved = Signal()
