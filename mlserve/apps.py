@@ -7,9 +7,12 @@ class MlserveConfig(AppConfig):
     def ready(self) -> None:
         from mlserve.jobs import annotation_saved_receiver
         from mlserve.services.remote import ml_backend_task_predict
+        from mlserve.services.training import builtin_task_predict
         from tasks.services.labelling import label_prediction_fetcher_register
         from tasks.signals import annotation_saved
 
         # tasks never imports mlserve (DESIGN §2): mlserve plugs into its hooks here.
         annotation_saved.connect(annotation_saved_receiver, dispatch_uid="mlserve-backends")
+        # The built-in model first: it answers in milliseconds, a backend within its timeout.
+        label_prediction_fetcher_register(builtin_task_predict)
         label_prediction_fetcher_register(ml_backend_task_predict)

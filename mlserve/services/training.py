@@ -8,6 +8,7 @@ predictions stored as Label Studio predictions, with the full probability vector
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ from projects.labelconfig.schema import ControlTag
 from projects.models import Project
 from tasks.models import Annotation, Prediction, Task
 from tasks.services.common import task_counters_refresh
+from tasks.services.labelling import PredictionFetch
 
 Progress = Callable[[float], None]
 INTENT_TAGS = ("Choices", "Taxonomy")
@@ -219,8 +221,39 @@ def _evaluate(model: IntentClassifier, texts: list[str], vectors: Any, labels: l
 
 
 def model_load(version: ModelVersion) -> IntentClassifier:
-    with default_storage.open(version.artifact, "rb") as handle:
+    """The version's trained model, kept in memory per process (an artifact never changes:
+    each version writes its own file)."""
+    return _model_at(version.artifact)
+
+
+@functools.lru_cache(maxsize=8)
+def _model_at(artifact: str) -> IntentClassifier:
+    with default_storage.open(artifact, "rb") as handle:
         return IntentClassifier.from_bytes(handle.read())
+
+
+def builtin_task_predict(task: Task) -> PredictionFetch | None:
+    """The labelling page's fetcher (registered in apps.py, before the external backends'):
+    a task opened without a prediction is predicted by the project's active built-in intent
+    version, if any (one embedding and one head: tens of milliseconds once warm)."""
+    version = (
+        ModelVersion.objects.filter(
+            project_id=task.project_id,
+            kind=ModelKind.INTENT,
+            is_active=True,
+            status=ModelStatus.READY,
+        )
+        .order_by("-id")
+        .first()
+    )
+    if version is None:
+        return None
+    try:
+        predictions_write(version=version, task_ids=[task.pk])
+    except (ValidationError, OSError, ValueError) as exc:
+        return PredictionFetch(prediction=None, notice=f"No prediction from {version.name}: {exc}")
+    found = Prediction.objects.filter(task=task, model_version=version.name).order_by("-id").first()
+    return PredictionFetch(prediction=found) if found is not None else None
 
 
 def model_version_train(

@@ -180,3 +180,21 @@ def test_predictions_replace_the_versions_earlier_ones():
     assert predictions_write(version=version, task_ids=ids) == 5
     assert Prediction.objects.filter(model_version=version.name).count() == 5
     assert PredictionProbabilities.objects.count() == 5
+
+
+def test_a_task_opened_without_prediction_is_predicted_by_the_active_version():
+    from tests.api_helpers import api
+
+    project, utterances = _project(n_annotated=150, n_open=0)
+    version = model_version_create(project=project, control="intent")
+    model_version_train(version=version)
+    [task_id] = tasks_import(
+        project=project, items=[{"text": utterances[0].text, "context": []}], user=None
+    ).task_ids
+    assert not Prediction.objects.filter(task_id=task_id).exists()
+    body = api(project.created_by).get(f"/api/tasks/{task_id}/label").json()
+    prediction = body["prediction"]
+    assert prediction["model_version"] == "intent-v1" and 0 < prediction["score"] <= 1
+    assert prediction["result"][0]["value"]["choices"][0] in version.metrics["classes"]
+    assert body["prediction_notice"] is None
+    assert PredictionProbabilities.objects.filter(prediction_id=prediction["id"]).exists()
