@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from activelearn.models import QueueRound, Strategy
+from activelearn.selectors import learning_loop
 from activelearn.services import queue_refresh, queue_settings_get, queue_settings_update
 from annotator.api.inputs import valid_input
 from projects.api.access import project_or_404
@@ -57,3 +58,14 @@ class QueueRefreshView(APIView):
         """Score every unlabelled task now with the active model (cold start without one)."""
         project = project_or_404(request, pk, Action.MANAGE)
         return Response(QueueRoundOut(queue_refresh(project=project)).data)
+
+
+class LearningView(APIView):
+    @extend_schema(responses={200: dict, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        """The loop round by round (one round per model version): labels used and added,
+        validation accuracy and macro-F1, the median seconds per annotation made while the
+        version served, how many of its predictions were accepted unchanged, and a stopping
+        hint when the curve has flattened."""
+        project = project_or_404(request, pk)
+        return Response(learning_loop(project=project).to_dict())

@@ -165,6 +165,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "ml-settings": {"get": VIEW, "put": MANAGE},
     "queue": {"get": VIEW, "patch": MANAGE},
     "queue-refresh": {"post": MANAGE},
+    "learning": {"get": VIEW},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -177,6 +178,7 @@ PAGES: dict[str, Rule] = {
     "accounts:tokens": ANY_USER,
     "accounts:project-invites": MANAGE,
     "accounts:project-audit": MANAGE,
+    "activelearn:learning": VIEW,
     "projects:list": ANY_USER,
     "projects:detail": VIEW,
     "data-manager": VIEW,
