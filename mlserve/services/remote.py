@@ -34,6 +34,7 @@ from django.utils import timezone
 from annotator.outbound import OutboundError, OutboundResponse, outbound_get, outbound_post_json
 from mlserve.models import MLBackend, MLBackendAuth, MLBackendState
 from projects.models import Project
+from tasks.api.render import annotation_dict
 from tasks.models import Annotation, Prediction, Task
 from tasks.services.common import result_check, task_counters_refresh
 from tasks.services.labelling import PredictionFetch
@@ -194,21 +195,6 @@ def _task_payload(task: Task) -> dict[str, Any]:
         "project": task.project_id,
         "annotations": [],
         "predictions": [],
-    }
-
-
-def _annotation_payload(annotation: Annotation) -> dict[str, Any]:
-    return {
-        "id": annotation.pk,
-        "task": annotation.task_id,
-        "project": annotation.project_id,
-        "completed_by": annotation.completed_by_id,
-        "result": annotation.result,
-        "was_cancelled": annotation.was_cancelled,
-        "ground_truth": annotation.ground_truth,
-        "lead_time": annotation.lead_time,
-        "created_at": annotation.created_at.isoformat() if annotation.created_at else None,
-        "updated_at": annotation.updated_at.isoformat() if annotation.updated_at else None,
     }
 
 
@@ -435,7 +421,7 @@ def ml_backend_train(*, backend: MLBackend) -> MLBackend:
                 backend,
                 "/train",
                 {
-                    "annotations": [_annotation_payload(a) for a in annotations.order_by("id")],
+                    "annotations": [annotation_dict(a) for a in annotations.order_by("id")],
                     "project": _project_key(project),
                     "label_config": project.label_config,
                     "params": {},
@@ -457,7 +443,7 @@ def ml_backend_event_send(*, backend: MLBackend, action: str, annotation_id: int
         return False
     payload = {
         "action": action,
-        "annotation": _annotation_payload(annotation),
+        "annotation": annotation_dict(annotation),
         "task": _task_payload(annotation.task),
         "project": _project_payload(annotation.project),
     }
