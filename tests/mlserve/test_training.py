@@ -154,12 +154,12 @@ def test_training_without_two_labels_fails_with_a_reason():
 def test_an_unknown_control_is_refused():
     project, _ = _project(n_annotated=0, n_open=1)
     with pytest.raises(ValidationError, match="trainable"):
-        model_version_create(project=project, control="entities")
+        model_version_create(project=project, control="context")
 
 
 def test_retraining_is_due_after_n_new_annotations():
     project, utterances = _project(n_annotated=60, n_open=30)
-    ProjectMLSettings.objects.create(project=project, retrain_every=25)
+    ProjectMLSettings.objects.create(project=project, retrain_every=25, control="intent")
     assert retrain_due(project=project) == ["intent"]
     assert retrain_check.delay().get() == 1
     assert ModelVersion.objects.get(project=project).status == ModelStatus.READY
