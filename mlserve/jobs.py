@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from mlserve.models import ModelStatus, ModelVersion
 from mlserve.services import (
+    french_preannotate,
     model_version_create,
     model_version_train,
     predictions_write,
@@ -66,3 +67,11 @@ def retrain_check() -> int:
             train_run.delay(version.pk)
             queued += 1
     return queued
+
+
+@shared_task(max_retries=0)
+def preannotate_run(project_id: int) -> int:
+    """Pre-annotate a French project's tasks without entity predictions (idempotent: tasks
+    that have one are skipped)."""
+    project = Project.objects.get(pk=project_id)
+    return french_preannotate(project=project)

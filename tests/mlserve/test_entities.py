@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from annotator.demo.text import generate_utterances, intent_entity_config, utterance_task
 from mlserve.builtin.entities import EntityRecognizer, Span, entity_scores
+from mlserve.jobs import preannotate_run
 from mlserve.models import ModelKind, ModelStatus, ProjectMLSettings
 from mlserve.services import (
     entity_examples,
@@ -193,3 +194,9 @@ def test_french_preannotation_maps_loc_to_location_and_leaves_the_rest_out():
 def test_preannotation_skips_projects_that_are_not_french():
     project, _ = _project(n_annotated=0, n_open=10, lang="en")
     assert french_preannotate(project=project) == 0
+
+
+def test_the_preannotation_job_is_idempotent():
+    project, _ = _project(n_annotated=0, n_open=6, lang="fr")
+    assert preannotate_run.delay(project.pk).get() == 6
+    assert preannotate_run.delay(project.pk).get() == 0
