@@ -1,13 +1,13 @@
 """The built-in entity recogniser: a spaCy transition-based NER trained on a project's spans.
 
-Start: a blank pipeline of the project's language, or for French the NER of
-``fr_core_news_sm`` (its tokenizer and its trained token representations; its PER/LOC/ORG/MISC
-output is retrained to the project's labels). Both are local files: nothing downloads.
+Start: a blank pipeline of the project's language, or for French ``fr_core_news_sm``'s
+tokenizer and the trained token encoder of its NER (a fresh output layer learns the project's
+labels). Both are local files: nothing downloads.
 
-Training is greedy (spaCy's default and fastest); prediction runs a beam search over the same
-model, and a span's score is the share of the beam's probability mass on parses that contain
-that exact span (``EntityRecognizer.scored_ents``): a calibrated-in-spirit confidence, whose
-link with correctness each version measures on its validation split (``score_correct`` vs
+Training and prediction are greedy (spaCy's default and fastest); a beam search over the same
+model scores each predicted span by the share of the beam's probability on parses that
+contain it (``EntityRecognizer.scored_ents``). How well that score separates right from
+wrong spans each version measures on its validation split (``score_correct`` vs
 ``score_wrong`` in its metrics).
 """
 
@@ -120,8 +120,8 @@ def beam_entities(
 ) -> list[list[ScoredSpan]]:
     """Entities of ``texts`` by ``nlp``'s "ner" pipe: the greedy parse's spans (what the
     model was trained to decode: on SNIPS the beam's best parse of a greedily trained model
-    loses 9 F1 points), each scored by the share of a beam search's probability on the
-    parses holding that exact span (0 when no parse in the beam has it)."""
+    scored 81.0 test F1 against the greedy parse's 89.6), each scored by the share of a
+    beam search's probability on the parses holding that exact span (0 when none has it)."""
     ner: Any = nlp.get_pipe("ner")
     found: list[list[ScoredSpan]] = []
     for start in range(0, len(texts), PREDICT_BATCH):
