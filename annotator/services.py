@@ -19,6 +19,7 @@ from django.utils import timezone
 from annotator import demo
 from annotator.audit import audit_record
 from annotator.models import ApiToken, User, api_token_hash
+from mlserve.services import french_preannotate
 from projects.models import Organization, Project
 from projects.services import organization_create, project_create, project_member_set
 from tasks.services import tasks_import
@@ -142,6 +143,28 @@ def _text_project(
     return project
 
 
+def _french_project(org: Organization, admin: User, n: int, seed: int) -> Project:
+    """French utterances without annotations, pre-annotated by fr_core_news_sm before any
+    training (its LOC spans become LOCATION predictions through the config's map)."""
+    project = project_create(
+        organization=org,
+        title="Service client (FR) : entités pré-annotées",
+        description="Messages de clients en français, entités proposées par fr_core_news_sm.",
+        created_by=admin,
+        label_config=demo.intent_entity_config(),
+        maximum_annotations=1,
+    )
+    rng = random.Random(seed + 1)  # noqa: S311 - reproducible demo data
+    french = [u for u in demo.generate_utterances(3 * n, seed=seed + 1) if u.lang == "fr"][:n]
+    items = [
+        demo.utterance_task(u, with_annotation=False, with_prediction=False, rng=rng)
+        for u in french
+    ]
+    tasks_import(project=project, items=items, user=admin)
+    french_preannotate(project=project)
+    return project
+
+
 def _image_project(
     org: Organization, admin: User, annotators: Sequence[User], n: int, seed: int, tmp: Path
 ) -> Project:
@@ -189,10 +212,12 @@ def demo_seed(
     utterances: int = 300,
     images: int = 24,
     clips: int = 12,
+    french: int = 40,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> DemoSeedResult:
     """Create the demo: an admin with a random password and token, annotators, and an
-    intent + entity, an image-box and an audio-region project with generated content."""
+    intent + entity, an image-box and an audio-region project with generated content, and
+    (when ``french`` > 0) a French entity project pre-annotated by fr_core_news_sm."""
     admin = User.objects.filter(username="admin").first()
     password: str | None = None
     if admin is None:
@@ -213,6 +238,9 @@ def demo_seed(
         tmp = Path(tmp_dir)
         progress(f"text project: {utterances} utterances")
         result.projects.append(_text_project(org, admin, annotators, utterances, seed))
+        if french:
+            progress(f"French project: {french} utterances, pre-annotated")
+            result.projects.append(_french_project(org, admin, french, seed))
         progress(f"image project: {images} images")
         result.projects.append(_image_project(org, admin, annotators, images, seed, tmp))
         progress(f"audio project: {clips} clips")

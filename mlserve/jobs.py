@@ -12,6 +12,7 @@ from django.db import connections, transaction
 
 from mlserve.models import MLBackend, ModelStatus, ModelVersion
 from mlserve.services import (
+    french_preannotate,
     ml_backend_event_send,
     ml_backend_predict_all,
     ml_backend_train,
@@ -163,3 +164,11 @@ def annotation_saved_receiver(
             project_id=project_id, action=action, annotation_id=annotation_id
         )
     )
+
+
+@shared_task(max_retries=0)
+def preannotate_run(project_id: int) -> int:
+    """Pre-annotate a French project's tasks without entity predictions (idempotent: tasks
+    that have one are skipped)."""
+    project = Project.objects.get(pk=project_id)
+    return french_preannotate(project=project)

@@ -151,11 +151,14 @@ class PredictionProbabilities(models.Model):
 
 class ProjectMLSettings(models.Model):
     """A project's training loop: retrain a control's model after every ``retrain_every``
-    new finished annotations (0: only on demand)."""
+    new finished annotations (0: only on demand). ``language`` (an ISO code such as "fr")
+    picks the entity recogniser's starting pipeline; "" reads it from the tasks' ``lang``."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="ml_settings")
     retrain_every = models.PositiveIntegerField(default=0)
-    control = models.CharField(max_length=200, blank=True, default="")  # "" = every intent control
+    # "" = every trainable control
+    control = models.CharField(max_length=200, blank=True, default="")
+    language = models.CharField(max_length=16, blank=True, default="")
 
     def __str__(self) -> str:
         return f"ML settings of project {self.project_id}"

@@ -16,6 +16,8 @@ from annotator.demo.labelstudio import config_xml, label_elements, random_id
 LANGUAGES: tuple[str, ...] = ("en", "fr")
 INTENTS: tuple[str, ...] = tuple(vocab.TEMPLATES["en"])
 ENTITY_LABELS: tuple[str, ...] = ("DATE", "LOCATION", "PRODUCT", "AMOUNT", "ORDER_ID")
+# Config label -> the labels of a pretrained NER (spaCy's French PER/LOC/ORG/MISC) it maps.
+NER_MAP: dict[str, str] = {"LOCATION": "LOC"}
 
 # Letters for entity labels and digits for intents keep every hotkey in the config distinct.
 _ENTITY_STYLE: dict[str, tuple[str, str]] = {
@@ -166,6 +168,11 @@ def intent_entity_config() -> str:
     ET.SubElement(view, "Text", name="text", value="$text")
     labels = ET.SubElement(view, "Labels", name="entities", toName="text")
     label_elements(labels, {label: _ENTITY_STYLE[label] for label in ENTITY_LABELS})
+    for element in labels:
+        # Label Studio's ML-backend convention: the model labels this label stands for
+        # (fr_core_news_sm's LOC pre-annotates LOCATION in French projects).
+        if element.get("value") in NER_MAP:
+            element.set("predicted_values", NER_MAP[element.get("value", "")])
     choices = ET.SubElement(
         view, "Choices", name="intent", toName="text", choice="single", showInline="true"
     )

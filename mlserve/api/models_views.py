@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from annotator.api.inputs import valid_input
 from mlserve.jobs import train_run
 from mlserve.models import ModelVersion, ProjectMLSettings
-from mlserve.services import intent_controls, model_version_activate, model_version_create
+from mlserve.services import model_version_activate, model_version_create, trainable_controls
 from projects.api.access import project_or_404
 from projects.api.views import ERRORS
 from projects.permissions import Action
@@ -32,7 +32,10 @@ class ModelVersionOut(serializers.ModelSerializer):
 
 class TrainIn(serializers.Serializer):
     control = serializers.CharField(
-        max_length=200, required=False, help_text="default: the config's first intent control"
+        max_length=200,
+        required=False,
+        help_text="an intent (Choices/Taxonomy) or entity (Labels on Text) control; "
+        "default: the config's first trainable control",
     )
 
 
@@ -41,11 +44,22 @@ class MLSettingsIn(serializers.Serializer):
         min_value=0, max_value=1_000_000, help_text="new annotations per retraining (0: off)"
     )
     control = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    language = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text='entity model language, e.g. "fr" (""; the majority `lang` of task data)',
+    )
 
 
 def _learning_curve(versions: list[ModelVersion]) -> list[dict[str, Any]]:
     return [
-        {"version": v.name, "train_size": v.train_size, "accuracy": v.metrics.get("accuracy")}
+        {
+            "version": v.name,
+            "train_size": v.train_size,
+            "accuracy": v.metrics.get("accuracy"),
+            "entity_f1": v.metrics.get("entity_f1"),
+        }
         for v in sorted(versions, key=lambda v: v.number)
         if v.status == "ready"
     ]
@@ -55,7 +69,7 @@ class ModelVersionListView(APIView):
     @extend_schema(operation_id="projects_models_list", responses={200: dict, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         """Every version, newest first, with its validation metrics; per control the
-        learning curve (training-set size against validation accuracy)."""
+        learning curve (training-set size against validation accuracy, or entity F1)."""
         project = project_or_404(request, pk)
         versions = list(ModelVersion.objects.filter(project=project).order_by("-id"))
         controls = sorted({v.control for v in versions})
@@ -65,7 +79,7 @@ class ModelVersionListView(APIView):
                 "learning_curves": {
                     c: _learning_curve([v for v in versions if v.control == c]) for c in controls
                 },
-                "trainable_controls": [c.name for c in intent_controls(project.parsed_config)],
+                "trainable_controls": [c.name for c in trainable_controls(project.parsed_config)],
             }
         )
 
@@ -75,7 +89,7 @@ class ModelVersionListView(APIView):
         websocket as ``model.progress`` events and in this resource)."""
         project = project_or_404(request, pk, Action.MANAGE)
         data = valid_input(TrainIn, request.data)
-        controls = intent_controls(project.parsed_config)
+        controls = trainable_controls(project.parsed_config)
         control = data.get("control") or (controls[0].name if controls else "")
         version = model_version_create(project=project, control=control)
         train_run.delay(version.pk)

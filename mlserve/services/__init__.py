@@ -1,4 +1,12 @@
 from mlserve.services.backends import ml_backend_create, ml_backend_delete, ml_backend_update
+from mlserve.services.common import model_version_activate, project_language, validation_split
+from mlserve.services.entities import (
+    EntityExample,
+    entity_controls,
+    entity_examples,
+    entity_model_load,
+)
+from mlserve.services.preannotate import french_preannotate, ner_label_map
 from mlserve.services.remote import (
     BackendError,
     PredictReport,
@@ -28,22 +36,26 @@ from mlserve.services.training import (
     TrainingExample,
     intent_controls,
     model_load,
-    model_version_activate,
     model_version_create,
     model_version_train,
     predictions_write,
     retrain_due,
     task_embeddings,
     task_texts,
+    trainable_controls,
     training_examples,
-    validation_split,
 )
 
 __all__ = [
     "BackendError",
+    "EntityExample",
     "PredictReport",
     "RemotePrediction",
     "TrainingExample",
+    "entity_controls",
+    "entity_examples",
+    "entity_model_load",
+    "french_preannotate",
     "intent_controls",
     "ml_backend_check",
     "ml_backend_create",
@@ -60,11 +72,13 @@ __all__ = [
     "model_version_activate",
     "model_version_create",
     "model_version_train",
+    "ner_label_map",
     "predict_job_get",
     "predict_job_set",
     "predictions_write",
     "project_backends_flag_reset",
     "project_has_backends",
+    "project_language",
     "remote_predictions_store",
     "retrain_due",
     "served_health",
@@ -74,6 +88,7 @@ __all__ = [
     "served_webhook",
     "task_embeddings",
     "task_texts",
+    "trainable_controls",
     "training_examples",
     "validation_split",
 ]

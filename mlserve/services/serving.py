@@ -7,7 +7,6 @@ Label Studio instance or another Annotator can connect to it like to any externa
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -17,11 +16,10 @@ from django.db import transaction
 from mlserve.builtin.encoders import encode
 from mlserve.builtin.intent import IntentClassifier
 from mlserve.models import ModelKind, ModelStatus, ModelVersion
+from mlserve.services.common import text_field, text_of
 from mlserve.services.training import (
     _intent_control,
     _result,
-    _text_field,
-    _text_of,
     intent_controls,
     model_load,
     model_version_create,
@@ -32,9 +30,6 @@ MODEL_CLASS = "AnnotatorBuiltinModels"
 WEBHOOK_ACTIONS = frozenset(
     {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED", "START_TRAINING"}
 )
-# Loaded models by version id: a version's artifact never changes once trained.
-_models: dict[int, IntentClassifier] = {}
-_models_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -50,16 +45,6 @@ def _active_versions(project: Project) -> list[ModelVersion]:
             project=project, is_active=True, status=ModelStatus.READY, kind=ModelKind.INTENT
         ).order_by("control")
     )
-
-
-def _loaded(version: ModelVersion) -> IntentClassifier:
-    with _models_lock:
-        model = _models.get(version.pk)
-    if model is None:
-        model = model_load(version)
-        with _models_lock:
-            _models[version.pk] = model
-    return model
 
 
 def served_model_version(*, project: Project) -> str:
@@ -86,7 +71,7 @@ def served_predict(*, project: Project, tasks: list[dict[str, Any]]) -> list[dic
     for version in _active_versions(project):
         control = _intent_control(project, version.control)
         servings.append(
-            _Serving(version=version, model=_loaded(version), field=_text_field(project, control))
+            _Serving(version=version, model=model_load(version), field=text_field(project, control))
         )
     name = "+".join(s.version.name for s in servings)
     answers: list[dict[str, Any]] = [
@@ -98,9 +83,7 @@ def served_predict(*, project: Project, tasks: list[dict[str, Any]]) -> list[dic
             (i, text)
             for i, task in enumerate(tasks)
             if (
-                text := _text_of(
-                    task.get("data") if isinstance(task, dict) else None, serving.field
-                )
+                text := text_of(task.get("data") if isinstance(task, dict) else None, serving.field)
             )
         ]
         if not texts:

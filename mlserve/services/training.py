@@ -1,4 +1,6 @@
-"""Training, evaluation, promotion and predictions of the built-in intent model.
+"""Training, evaluation, promotion and predictions of the built-in intent model; the entity
+recogniser's twin loop lives in ``entities.py`` and these entry points dispatch to it by the
+version's kind.
 
 The loop (DESIGN §6): annotations -> examples (one per task: its newest finished
 annotation, ground truth first) -> a fixed validation split -> embeddings (cached per task)
@@ -9,9 +11,8 @@ predictions stored as Label Studio predictions, with the full probability vector
 from __future__ import annotations
 
 import functools
-import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,16 @@ from mlserve.models import (
     PredictionProbabilities,
     TaskEmbedding,
 )
+from mlserve.services import entities
+from mlserve.services.common import (
+    PREDICT_CHUNK,
+    Progress,
+    artifact_name,
+    model_version_activate,
+    text_field,
+    text_of,
+    validation_split,
+)
 from projects.labelconfig import LabelConfig
 from projects.labelconfig.schema import ControlTag
 from projects.models import Project
@@ -40,13 +51,8 @@ from tasks.models import Annotation, Prediction, Task
 from tasks.services.common import task_counters_refresh
 from tasks.services.labelling import PredictionFetch
 
-Progress = Callable[[float], None]
 INTENT_TAGS = ("Choices", "Taxonomy")
-# One task in five is held out, by a hash of the project and task ids: the split never
-# changes as annotations arrive, so versions are compared on the same tasks.
-VALIDATION_SHARE = 5
 EMBED_CHUNK = 256
-PREDICT_CHUNK = 512
 
 
 @dataclass(frozen=True)
@@ -69,31 +75,27 @@ def intent_controls(config: LabelConfig) -> list[ControlTag]:
     return found
 
 
+def trainable_controls(config: LabelConfig) -> list[ControlTag]:
+    """Every control a built-in model can learn: intent controls, then entity controls."""
+    return intent_controls(config) + entities.entity_controls(config)
+
+
+def _kind_of(project: Project, control: str) -> ModelKind:
+    if entities.entity_control(project, control) is not None:
+        return ModelKind.ENTITIES
+    _intent_control(project, control)
+    return ModelKind.INTENT
+
+
 def _intent_control(project: Project, name: str) -> ControlTag:
     for control in intent_controls(project.parsed_config):
         if control.name == name:
             return control
-    names = [c.name for c in intent_controls(project.parsed_config)]
+    names = [c.name for c in trainable_controls(project.parsed_config)]
     raise ValidationError(
-        {"control": [f"no single-choice Choices or Taxonomy control {name!r}; trainable: {names}"]}
-    )
-
-
-def _text_field(project: Project, control: ControlTag) -> str:
-    for name in control.to_name:
-        obj = project.parsed_config.objects.get(name)
-        if obj is not None and obj.value_field:
-            return obj.value_field
-    raise ValidationError({"control": [f"{control.name} labels no text object"]})
-
-
-def _text_of(data: Any, field: str) -> str | None:
-    current = data
-    for key in field.split("."):
-        if not isinstance(current, dict) or key not in current:
-            return None
-        current = current[key]
-    return current if isinstance(current, str) and current.strip() else None
+        {"control": [f"no single-choice Choices, Taxonomy or Labels control {name!r}; "
+                     f"trainable: {names}"]}
+    )  # fmt: skip
 
 
 def _label_of(result: Any, control: ControlTag) -> str | None:
@@ -118,14 +120,9 @@ def task_texts(*, project: Project, task_ids: list[int]) -> list[tuple[int, str]
     controls = intent_controls(project.parsed_config)
     if not controls:
         return [(i, "") for i in task_ids]
-    field = _text_field(project, controls[0])
+    field = text_field(project, controls[0])
     data = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "data"))
-    return [(i, _text_of(data.get(i), field) or "") for i in task_ids]
-
-
-def validation_split(*, project_id: int, task_id: int) -> bool:
-    digest = hashlib.sha256(f"{project_id}:{task_id}".encode()).digest()
-    return digest[0] % VALIDATION_SHARE == 0
+    return [(i, text_of(data.get(i), field) or "") for i in task_ids]
 
 
 def training_examples(*, project: Project, control_name: str) -> list[TrainingExample]:
@@ -133,7 +130,7 @@ def training_examples(*, project: Project, control_name: str) -> list[TrainingEx
     its newest finished one (skips and results without a single value for the control are
     left out)."""
     control = _intent_control(project, control_name)
-    field = _text_field(project, control)
+    field = text_field(project, control)
     annotations = (
         Annotation.objects.filter(project=project, was_cancelled=False)
         .order_by("task_id", "-ground_truth", "-id")
@@ -148,7 +145,7 @@ def training_examples(*, project: Project, control_name: str) -> list[TrainingEx
     examples = []
     tasks = Task.objects.filter(pk__in=list(labels)).values_list("pk", "data")
     for task_id, data in tasks.iterator(chunk_size=2000):
-        text = _text_of(data, field)
+        text = text_of(data, field)
         if text is not None:
             examples.append(TrainingExample(task_id, text, labels[task_id]))
     examples.sort(key=lambda e: e.task_id)
@@ -191,17 +188,17 @@ def task_embeddings(
 
 @transaction.atomic
 def model_version_create(*, project: Project, control: str) -> ModelVersion:
-    _intent_control(project, control)
+    kind = _kind_of(project, control)
     Project.objects.select_for_update().filter(pk=project.pk).first()  # numbers in order
     last = ModelVersion.objects.filter(project=project, control=control).aggregate(n=Max("number"))
     number = (last["n"] or 0) + 1
     return ModelVersion.objects.create(
         project=project,
         control=control,
-        kind=ModelKind.INTENT,
+        kind=kind,
         number=number,
         name=f"{control}-v{number}",
-        encoder=DEFAULT_ENCODER,
+        encoder=DEFAULT_ENCODER if kind == ModelKind.INTENT else "",
     )
 
 
@@ -221,8 +218,8 @@ def _evaluate(model: IntentClassifier, texts: list[str], vectors: Any, labels: l
 
 
 def model_load(version: ModelVersion) -> IntentClassifier:
-    """The version's trained model, kept in memory per process (an artifact never changes:
-    each version writes its own file)."""
+    """The version's trained model, kept in memory per process: an artifact never changes,
+    and its name is never reused (``artifact_name``), so its path identifies it."""
     return _model_at(version.artifact)
 
 
@@ -261,6 +258,8 @@ def model_version_train(
 ) -> ModelVersion:
     """Train ``version`` on the project's current annotations, evaluate it on the validation
     split and promote it when it beats the active version there (or none is active)."""
+    if version.kind == ModelKind.ENTITIES:
+        return entities.entity_version_train(version=version, progress=progress, promote=promote)
     started = time.perf_counter()
     report = progress or (lambda _: None)
     ModelVersion.objects.filter(pk=version.pk).update(status=ModelStatus.TRAINING, progress=0.0)
@@ -300,8 +299,7 @@ def model_version_train(
             metrics.update(_evaluate(model, texts, vectors[valid_rows], labels))
         metrics.update(model.info)
         artifact = default_storage.save(
-            f"models/project-{version.project_id}/{version.name}.joblib",
-            ContentFile(model.to_bytes()),
+            artifact_name(version, "joblib"), ContentFile(model.to_bytes())
         )
     except Exception as exc:  # the version records why; the caller's job is done
         ModelVersion.objects.filter(pk=version.pk).update(
@@ -351,19 +349,6 @@ def _promote_if_better(
         version.save(update_fields=["promotion", "metrics"])
 
 
-@transaction.atomic
-def model_version_activate(*, version: ModelVersion) -> ModelVersion:
-    """Make ``version`` the one whose predictions are pre-filled (promotion or rollback)."""
-    if version.status != ModelStatus.READY:
-        raise ValidationError({"version": [f"{version.name} is {version.status}, not ready"]})
-    ModelVersion.objects.filter(
-        project_id=version.project_id, control=version.control, is_active=True
-    ).exclude(pk=version.pk).update(is_active=False)
-    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
-    version.is_active = True
-    return version
-
-
 def _result(control: ControlTag, label: str, score: float) -> list[dict[str, Any]]:
     value: dict[str, Any]
     if control.tag == "Taxonomy":
@@ -386,10 +371,15 @@ def predictions_write(
     *, version: ModelVersion, task_ids: Iterable[int], progress: Progress | None = None
 ) -> int:
     """Predict ``task_ids`` with ``version`` and store the predictions (replacing its
-    earlier ones on those tasks) with their probability vectors. Returns how many."""
+    earlier ones on those tasks) with their probability vectors (intent) or span scores
+    (entities). Returns how many."""
+    if version.kind == ModelKind.ENTITIES:
+        return entities.entity_predictions_write(
+            version=version, task_ids=task_ids, progress=progress
+        )
     project = version.project
     control = _intent_control(project, version.control)
-    field = _text_field(project, control)
+    field = text_field(project, control)
     model = model_load(version)
     ids = list(task_ids)
     written = 0
@@ -397,7 +387,7 @@ def predictions_write(
         chunk = Task.objects.filter(pk__in=ids[start : start + PREDICT_CHUNK]).values_list(
             "pk", "data"
         )
-        items = [(pk, text) for pk, data in chunk if (text := _text_of(data, field)) is not None]
+        items = [(pk, text) for pk, data in chunk if (text := text_of(data, field)) is not None]
         if not items:
             continue
         vectors = task_embeddings(items, encoder=version.encoder)
@@ -436,12 +426,12 @@ def predictions_write(
 
 
 def retrain_due(*, project: Project) -> list[str]:
-    """The intent controls whose model is due for retraining: ``retrain_every`` finished
+    """The trainable controls whose model is due for retraining: ``retrain_every`` finished
     annotations (or more) arrived since their newest version saw the annotations."""
     settings = getattr(project, "ml_settings", None)
     if settings is None or settings.retrain_every == 0:
         return []
-    controls = [c.name for c in intent_controls(project.parsed_config)]
+    controls = [c.name for c in trainable_controls(project.parsed_config)]
     if settings.control:
         controls = [c for c in controls if c == settings.control]
     due = []

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 def _seed(*args):
     out = io.StringIO()
     call_command(
-        "seed_demo", "--utterances", "60", "--images", "4", "--clips", "2", *args, stdout=out
-    )
+        "seed_demo", "--utterances", "60", "--images", "4", "--clips", "2", "--french", "12",
+        *args, stdout=out,
+    )  # fmt: skip
     return out.getvalue()
 
 
@@ -36,10 +37,10 @@ def _printed(output, key):
     )
 
 
-def test_seed_creates_three_projects_with_valid_content(media_root):
+def test_seed_creates_four_projects_with_valid_content(media_root):
     _seed()
     titles = set(Project.objects.values_list("title", flat=True))
-    assert len(titles) == 3
+    assert len(titles) == 4
     text = Project.objects.get(title__startswith="Customer service")
     assert text.tasks.count() == 60
     assert Annotation.objects.filter(project=text).exists()
@@ -75,7 +76,7 @@ def test_if_empty_does_nothing_when_projects_exist(media_root):
     _seed()
     output = _seed("--if-empty")
     assert "demo not seeded" in output
-    assert Project.objects.count() == 3
+    assert Project.objects.count() == 4
 
 
 def test_seeded_media_files_are_served_to_members(media_root):
@@ -98,3 +99,15 @@ def test_api_token_command_prints_a_new_token():
     # A second run replaces it: the first key stops working.
     call_command("api_token", "bot", stdout=io.StringIO())
     assert _token_user(token) is None
+
+
+def test_the_french_project_is_pre_annotated_before_any_training(media_root):
+    _seed()
+    french = Project.objects.get(title__startswith="Service client (FR)")
+    assert french.tasks.count() == 12
+    assert not Annotation.objects.filter(project=french).exists()
+    predictions = Prediction.objects.filter(project=french)
+    assert predictions.count() == 12
+    assert {p.model_version for p in predictions} == {"fr_core_news_sm-3.8.0"}
+    labels = {i["value"]["labels"][0] for p in predictions for i in p.result}
+    assert labels == {"LOCATION"}

@@ -31,7 +31,7 @@ def test_train_list_and_roll_back(project):
     client = api(project.created_by)
     url = f"/api/projects/{project.pk}/models"
     empty = client.get(url).json()
-    assert empty["versions"] == [] and empty["trainable_controls"] == ["intent"]
+    assert empty["versions"] == [] and empty["trainable_controls"] == ["intent", "entities"]
     first = client.post(url, {}, format="json")
     assert first.status_code == 202, first.json()
     assert first.json()["status"] == "ready" and first.json()["is_active"]
@@ -51,7 +51,7 @@ def test_train_list_and_roll_back(project):
 def test_errors_name_the_field(project):
     client = api(project.created_by)
     url = f"/api/projects/{project.pk}/models"
-    bad = client.post(url, {"control": "entities"}, format="json")
+    bad = client.post(url, {"control": "context"}, format="json")
     assert bad.status_code == 400
     assert "trainable" in bad.json()["validation_errors"]["control"][0]
     assert client.get(f"{url}/999999").status_code == 404
@@ -74,7 +74,21 @@ def test_annotators_read_but_do_not_train(project):
 def test_retrain_settings_round_trip(project):
     client = api(project.created_by)
     url = f"/api/projects/{project.pk}/ml-settings"
-    assert client.get(url).json() == {"retrain_every": 0, "control": ""}
+    assert client.get(url).json() == {"retrain_every": 0, "control": "", "language": ""}
     saved = client.put(url, {"retrain_every": 50, "control": "intent"}, format="json")
     assert saved.status_code == 200
-    assert client.get(url).json() == {"retrain_every": 50, "control": "intent"}
+    assert client.get(url).json() == {"retrain_every": 50, "control": "intent", "language": ""}
+    client.put(url, {"retrain_every": 0, "language": "fr"}, format="json")
+    assert client.get(url).json()["language"] == "fr"
+
+
+def test_the_entity_model_trains_through_the_api(project):
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/models"
+    made = client.post(url, {"control": "entities"}, format="json")
+    assert made.status_code == 202, made.json()
+    body = made.json()
+    assert (body["kind"], body["status"], body["is_active"]) == ("entities", "ready", True)
+    assert body["metrics"]["entity_f1"] > 0.5
+    curve = client.get(url).json()["learning_curves"]["entities"]
+    assert curve[0]["entity_f1"] == body["metrics"]["entity_f1"]

@@ -154,12 +154,12 @@ def test_training_without_two_labels_fails_with_a_reason():
 def test_an_unknown_control_is_refused():
     project, _ = _project(n_annotated=0, n_open=1)
     with pytest.raises(ValidationError, match="trainable"):
-        model_version_create(project=project, control="entities")
+        model_version_create(project=project, control="context")
 
 
 def test_retraining_is_due_after_n_new_annotations():
     project, utterances = _project(n_annotated=60, n_open=30)
-    ProjectMLSettings.objects.create(project=project, retrain_every=25)
+    ProjectMLSettings.objects.create(project=project, retrain_every=25, control="intent")
     assert retrain_due(project=project) == ["intent"]
     assert retrain_check.delay().get() == 1
     assert ModelVersion.objects.get(project=project).status == ModelStatus.READY
@@ -198,3 +198,13 @@ def test_a_task_opened_without_prediction_is_predicted_by_the_active_version():
     assert prediction["result"][0]["value"]["choices"][0] in version.metrics["classes"]
     assert body["prediction_notice"] is None
     assert PredictionProbabilities.objects.filter(prediction_id=prediction["id"]).exists()
+
+
+def test_artifact_names_are_never_reused():
+    """Loaded models are cached by artifact path: a path must name one model forever, even
+    when a deleted project's id and version name come back (as in ml_evaluate's runs)."""
+    from mlserve.services.common import artifact_name
+
+    version = ModelVersion(project_id=1, name="intent-v1")
+    first, second = artifact_name(version, "joblib"), artifact_name(version, "joblib")
+    assert first != second and first.startswith("models/project-1/intent-v1-")

@@ -19,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--utterances", type=int, default=300)
         parser.add_argument("--images", type=int, default=24)
         parser.add_argument("--clips", type=int, default=12)
+        parser.add_argument(
+            "--french", type=int, default=40, help="French utterances pre-annotated by spaCy"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and Project.objects.exists():
@@ -29,6 +32,7 @@ class Command(BaseCommand):
             utterances=options["utterances"],
             images=options["images"],
             clips=options["clips"],
+            french=options["french"],
             progress=lambda msg: self.stdout.write(f"  seeding {msg}"),
         )
         for project in result.projects:

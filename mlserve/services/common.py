@@ -1,0 +1,86 @@
+"""Pieces shared by the built-in models' loops: the fixed validation split, a control's text
+field, activation, and the project's language."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mlserve.models import ModelStatus, ModelVersion
+from projects.labelconfig.schema import ControlTag
+from projects.models import Project
+from tasks.models import Task
+
+Progress = Callable[[float], None]
+# One task in five is held out, by a hash of the project and task ids: the split never
+# changes as annotations arrive, so versions are compared on the same tasks.
+VALIDATION_SHARE = 5
+PREDICT_CHUNK = 512
+# Tasks whose `data.lang` decides a project's language when no setting does.
+LANGUAGE_SAMPLE = 2000
+DEFAULT_LANGUAGE = "en"
+
+
+def validation_split(*, project_id: int, task_id: int) -> bool:
+    digest = hashlib.sha256(f"{project_id}:{task_id}".encode()).digest()
+    return digest[0] % VALIDATION_SHARE == 0
+
+
+def text_field(project: Project, control: ControlTag) -> str:
+    for name in control.to_name:
+        obj = project.parsed_config.objects.get(name)
+        if obj is not None and obj.value_field:
+            return obj.value_field
+    raise ValidationError({"control": [f"{control.name} labels no text object"]})
+
+
+def text_of(data: Any, field: str) -> str | None:
+    current = data
+    for key in field.split("."):
+        if not isinstance(current, dict) or key not in current:
+            return None
+        current = current[key]
+    return current if isinstance(current, str) and current.strip() else None
+
+
+def project_language(*, project: Project) -> str:
+    """The ML settings' ``language`` when set, else the most common ``data.lang`` of the
+    project's first tasks (Label Studio tasks often carry one; the demo's do), else English.
+    A tie goes to the language seen first."""
+    settings = getattr(project, "ml_settings", None)
+    if settings is not None and settings.language:
+        return str(settings.language)
+    langs = (
+        Task.objects.filter(project=project)
+        .order_by("id")
+        .values_list("data__lang", flat=True)[:LANGUAGE_SAMPLE]
+    )
+    counts = Counter(lang.strip().lower() for lang in langs if isinstance(lang, str) and lang)
+    if not counts:
+        return DEFAULT_LANGUAGE
+    return counts.most_common(1)[0][0]
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+    """Make ``version`` the one whose predictions are pre-filled (promotion or rollback)."""
+    if version.status != ModelStatus.READY:
+        raise ValidationError({"version": [f"{version.name} is {version.status}, not ready"]})
+    ModelVersion.objects.filter(
+        project_id=version.project_id, control=version.control, is_active=True
+    ).exclude(pk=version.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
+    return version
+
+
+def artifact_name(version: ModelVersion, extension: str) -> str:
+    """Where a version's model is stored: a fresh name every time (a random part), since
+    loaded models are cached by it and a deleted project's ids and names can come back."""
+    return f"models/project-{version.project_id}/{version.name}-{uuid.uuid4().hex[:12]}.{extension}"
