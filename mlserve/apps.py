@@ -5,9 +5,10 @@ class MlserveConfig(AppConfig):
     name = "mlserve"
 
     def ready(self) -> None:
-        from mlserve.jobs import annotation_saved_receiver
+        from mlserve.jobs import annotation_saved_receiver, retrain_queue
         from mlserve.services.remote import ml_backend_task_predict
         from mlserve.services.training import builtin_task_predict
+        from tasks.services import retrain_handler_register
         from tasks.services.labelling import label_prediction_fetcher_register
         from tasks.signals import annotation_saved
 
@@ -16,3 +17,4 @@ class MlserveConfig(AppConfig):
         # The built-in model first: it answers in milliseconds, a backend within its timeout.
         label_prediction_fetcher_register(builtin_task_predict)
         label_prediction_fetcher_register(ml_backend_task_predict)
+        retrain_handler_register(retrain_queue)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,7 @@ from mlserve.services import (
     predictions_write,
     project_has_backends,
     retrain_due,
+    trainable_controls,
 )
 from mlserve.signals import predictions_written
 from projects.models import Project
@@ -68,6 +70,16 @@ def train_run(version_id: int) -> str:
         _announce(version, predicted=True)
         predictions_written.send(sender=ModelVersion, version=version)
     return str(version.status)
+
+
+def retrain_queue(project: Project) -> int:
+    """The data manager's retrain action (tasks.services.tasks_retrain): a new version of
+    every trainable control, each trained by a job. Returns how many were queued."""
+    controls = trainable_controls(project.parsed_config)
+    for control in controls:
+        version = model_version_create(project=project, control=control.name)
+        transaction.on_commit(functools.partial(train_run.delay, version.pk))
+    return len(controls)
 
 
 @shared_task(max_retries=0)

@@ -261,6 +261,8 @@ function actionRequest() {
       return ["assign", { selection, user: bulk.assignee.value ? Number(bulk.assignee.value) : null, replace: bulk.replace.checked }];
     case "review":
       return ["review", { selection }];
+    case "retrain":
+      return ["retrain", { selection }];
     default:
       return ["delete", { selection }];
   }
@@ -274,7 +276,9 @@ async function runAction() {
     const result = await api(`${page.api}/actions/${name}`, { method: "POST", body });
     const skipped = result.skipped ? `, ${result.skipped} skipped` : "";
     refresh();
-    statusNode.textContent = `Done: ${result.changed} changed on ${result.tasks} tasks${skipped}.`;
+    statusNode.textContent = name === "retrain"
+      ? `Queued: ${result.changed} model version(s) training; see Models and queue.`
+      : `Done: ${result.changed} changed on ${result.tasks} tasks${skipped}.`;
   } catch (error) {
     showError(error);
   }

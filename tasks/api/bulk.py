@@ -25,6 +25,7 @@ from tasks.services import (
     tasks_assign,
     tasks_delete_selected,
     tasks_label,
+    tasks_retrain,
     tasks_send_to_review,
 )
 
@@ -180,3 +181,17 @@ class BulkReviewView(APIView):
         project = project_or_404(request, pk, Action.MANAGE)
         data = valid_input(SelectionActionIn, request.data)
         return _out(tasks_send_to_review(project=project, selection=_selection(data["selection"])))
+
+
+class BulkRetrainView(APIView):
+    @extend_schema(
+        request=SelectionActionIn,
+        description="Queue a new version of every built-in model of the project (they train "
+        "on all its finished annotations, with their fixed validation split; the selection "
+        "must not be empty). `changed` is the number of versions queued.",
+        responses={200: BulkOut, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        project = project_or_404(request, pk, Action.MANAGE)
+        data = valid_input(SelectionActionIn, request.data)
+        return _out(tasks_retrain(project=project, selection=_selection(data["selection"])))

@@ -82,6 +82,9 @@ urlpatterns = [
     *api_path(
         "projects/<int:pk>/data/actions/review", bulk.BulkReviewView.as_view(), "data-review"
     ),
+    *api_path(
+        "projects/<int:pk>/data/actions/retrain", bulk.BulkRetrainView.as_view(), "data-retrain"
+    ),
 ]
 
 # The labelling interface (tasks/api/labelling.py).

@@ -9,9 +9,11 @@ from tasks.services.annotations import (
 )
 from tasks.services.bulk_actions import (
     BulkResult,
+    retrain_handler_register,
     tasks_assign,
     tasks_delete_selected,
     tasks_label,
+    tasks_retrain,
     tasks_send_to_review,
 )
 from tasks.services.common import (
@@ -57,6 +59,7 @@ __all__ = [
     "prediction_update",
     "predictions_create_many",
     "result_check",
+    "retrain_handler_register",
     "task_counters_refresh",
     "task_lock_extend",
     "task_lock_release",
@@ -70,5 +73,6 @@ __all__ = [
     "tasks_delete_selected",
     "tasks_import",
     "tasks_label",
+    "tasks_retrain",
     "tasks_send_to_review",
 ]

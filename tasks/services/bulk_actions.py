@@ -7,6 +7,7 @@ module is the importers' raw insert path; these are user actions.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,6 +227,35 @@ def tasks_send_to_review(*, project: Project, selection: TaskSelection) -> BulkR
     project_broadcast(
         project_id=project.pk, event={"type": "annotations.review_requested", "count": queued}
     )
+    return BulkResult(tasks=selected, changed=queued)
+
+
+# The apps above tasks that train models on the project's annotations (mlserve) register
+# how to queue a retraining; tasks never imports them (DESIGN §2). A handler returns how
+# many model versions it queued.
+RetrainHandler = Callable[[Project], int]
+_RETRAIN_HANDLERS: list[RetrainHandler] = []
+
+
+def retrain_handler_register(handler: RetrainHandler) -> None:
+    if handler not in _RETRAIN_HANDLERS:
+        _RETRAIN_HANDLERS.append(handler)
+
+
+def tasks_retrain(*, project: Project, selection: TaskSelection) -> BulkResult:
+    """The data manager's "retrain": queue a new version of every built-in model of the
+    project. Each trains on all of the project's finished annotations, with its fixed
+    validation split (a subset would make versions incomparable), so the selection only has
+    to be non-empty; ``tasks`` reports its size, ``changed`` the versions queued."""
+    selected = datamanager_selection(project=project, selection=selection).count()
+    if not selected:
+        raise ValidationError({"selection": ["select at least one task"]})
+    queued = sum(handler(project) for handler in _RETRAIN_HANDLERS)
+    if not queued:
+        raise ValidationError(
+            {"selection": ["this project's config has no control a built-in model learns"]}
+        )
+    _bulk_audit(project=project, action="models.retrain", selected=selected, changed=queued)
     return BulkResult(tasks=selected, changed=queued)
 
 

@@ -92,3 +92,46 @@ def test_the_entity_model_trains_through_the_api(project):
     assert body["metrics"]["entity_f1"] > 0.5
     curve = client.get(url).json()["learning_curves"]["entities"]
     assert curve[0]["entity_f1"] == body["metrics"]["entity_f1"]
+
+
+def test_the_data_managers_retrain_action_queues_a_version_per_model(
+    django_capture_on_commit_callbacks,
+):
+    from mlserve.models import ModelVersion
+
+    intent_only = (
+        '<View><Text name="text" value="$text"/><Choices name="intent" toName="text">'
+        '<Choice value="a"/><Choice value="b"/></Choices></View>'
+    )
+    project = make_project(label_config=intent_only)
+    choice = {"from_name": "intent", "to_name": "text", "type": "choices"}
+    items = [
+        {"data": {"text": f"{'apple pie' if i % 2 else 'blue sky'} {i}"},
+         "annotations": [{"result": [{**choice, "value": {"choices": ["a" if i % 2 else "b"]}}]}]}
+        for i in range(60)
+    ]  # fmt: skip
+    ids = tasks_import(project=project, items=items, user=project.created_by).task_ids
+    client = api(project.created_by)
+    url = f"/api/projects/{project.pk}/data/actions/retrain"
+    empty = client.post(url, {"selection": {"ids": []}}, format="json")
+    assert empty.status_code == 400 and "selection" in empty.json()["validation_errors"]
+    with django_capture_on_commit_callbacks(execute=True):  # the job is queued after commit
+        done = client.post(url, {"selection": {"ids": ids[:3]}}, format="json")
+    assert done.status_code == 200 and done.json() == {"tasks": 3, "changed": 1, "skipped": 0}
+    [version] = ModelVersion.objects.filter(project=project)
+    assert version.status == "ready" and version.train_size + version.validation_size == 60
+
+
+def test_retrain_without_a_trainable_control_is_refused():
+    project = make_project(
+        label_config='<View><Image name="img" value="$image"/>'
+        '<RectangleLabels name="box" toName="img"><Label value="car"/></RectangleLabels></View>'
+    )
+    ids = tasks_import(project=project, items=[{"image": "http://x/a.png"}], user=None).task_ids
+    response = api(project.created_by).post(
+        f"/api/projects/{project.pk}/data/actions/retrain",
+        {"selection": {"ids": ids}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "no control" in response.json()["validation_errors"]["selection"][0]
