@@ -5,7 +5,22 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _shared_data_candidates() -> list[Path]:
+    """Where the public data sets may be: ``ANNOTATOR_SHARED_DATA``, ``../shared/data``
+    beside the checkout (or beside any folder above it: CI may clone deeper), and the
+    team machines' ``/work/shared/data``."""
+    found = [Path(p) for p in [os.environ.get("ANNOTATOR_SHARED_DATA", "")] if p]
+    found += [folder / "shared" / "data" for folder in REPO.parents]
+    found.append(Path("/work/shared/data"))
+    return found
+
+
+SHARED_DATA = next(
+    (p for p in _shared_data_candidates() if p.is_dir()), REPO.parent / "shared" / "data"
+)
 
 
 @pytest.fixture
