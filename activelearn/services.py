@@ -19,7 +19,8 @@ from django.db import connection, transaction
 
 from activelearn import strategies
 from activelearn.models import QueueRound, QueueSettings, Strategy
-from mlserve.models import ModelKind, ModelStatus, ModelVersion
+from mlserve.models import ModelKind, ModelVersion
+from mlserve.selectors import active_versions
 from mlserve.services import task_embeddings, task_texts
 from projects.models import Project
 from tasks.models import Task
@@ -39,13 +40,8 @@ def queue_settings_get(*, project: Project) -> QueueSettings:
 
 
 def _active_version(project: Project) -> ModelVersion | None:
-    return (
-        ModelVersion.objects.filter(
-            project=project, kind=ModelKind.INTENT, is_active=True, status=ModelStatus.READY
-        )
-        .order_by("-id")
-        .first()
-    )
+    versions = active_versions(project_id=project.pk)
+    return versions[0] if versions else None
 
 
 def _pool(version: ModelVersion) -> tuple[Any, Any]:

@@ -15,7 +15,8 @@ from django.db import transaction
 
 from mlserve.builtin.encoders import encode
 from mlserve.builtin.intent import IntentClassifier
-from mlserve.models import ModelKind, ModelStatus, ModelVersion
+from mlserve.models import ModelVersion
+from mlserve.selectors import active_versions
 from mlserve.services.common import text_field, text_of
 from mlserve.services.training import (
     _intent_control,
@@ -39,17 +40,9 @@ class _Serving:
     field: str
 
 
-def _active_versions(project: Project) -> list[ModelVersion]:
-    return list(
-        ModelVersion.objects.filter(
-            project=project, is_active=True, status=ModelStatus.READY, kind=ModelKind.INTENT
-        ).order_by("control")
-    )
-
-
 def served_model_version(*, project: Project) -> str:
     """What predictions carry as ``model_version``: the active versions' names, joined."""
-    return "+".join(v.name for v in _active_versions(project))
+    return "+".join(v.name for v in active_versions(project_id=project.pk))
 
 
 def served_health(*, project: Project) -> dict[str, Any]:
@@ -68,7 +61,7 @@ def served_predict(*, project: Project, tasks: list[dict[str, Any]]) -> list[dic
     """One prediction per task (``{"result", "score", "model_version"}``), each result item
     from an active intent version; a task without the text an item needs gets none."""
     servings = []
-    for version in _active_versions(project):
+    for version in active_versions(project_id=project.pk):
         control = _intent_control(project, version.control)
         servings.append(
             _Serving(version=version, model=model_load(version), field=text_field(project, control))

@@ -34,6 +34,7 @@ from mlserve.models import (
     PredictionProbabilities,
     TaskEmbedding,
 )
+from mlserve.selectors import active_versions
 from mlserve.services import entities
 from mlserve.services.common import (
     PREDICT_CHUNK,
@@ -233,16 +234,8 @@ def builtin_task_predict(task: Task) -> PredictionFetch | None:
     """The labelling page's fetcher (registered in apps.py, before the external backends'):
     a task opened without a prediction is predicted by the project's active built-in intent
     version, if any (one embedding and one head: tens of milliseconds once warm)."""
-    version = (
-        ModelVersion.objects.filter(
-            project_id=task.project_id,
-            kind=ModelKind.INTENT,
-            is_active=True,
-            status=ModelStatus.READY,
-        )
-        .order_by("-id")
-        .first()
-    )
+    versions = active_versions(project_id=task.project_id)
+    version = versions[0] if versions else None
     if version is None:
         return None
     try:
