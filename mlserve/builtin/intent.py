@@ -2,10 +2,12 @@
 multinomial logistic-regression head, and one temperature fitted on the validation split
 so that its probabilities are calibrated.
 
-On BANKING77 (bench: ``python manage.py ml_evaluate --data ../shared/data/banking77``) the
-embeddings alone reach 92.9 to 93.1 % test accuracy with this head; with the n-grams beside
-them, 93.9 %: the n-grams carry the exact wording that separates neighbouring intents
-("card arrival" vs "card delivery estimate"), which a 384-dimension sentence vector blurs.
+On BANKING77, trained on the whole train split in a quick check, the embeddings alone
+reached 92.9 to 93.1 % test accuracy with this head and, with the n-grams beside them,
+93.9 %: the n-grams carry the exact wording that separates neighbouring intents, which a
+384-dimension sentence vector blurs. Through the product (``python manage.py ml_evaluate
+--data ../shared/data/banking77``: 80 % of the train split, the rest for validation) it is
+93.51 %.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -84,3 +84,14 @@ def artifact_name(version: ModelVersion, extension: str) -> str:
     """Where a version's model is stored: a fresh name every time (a random part), since
     loaded models are cached by it and a deleted project's ids and names can come back."""
     return f"models/project-{version.project_id}/{version.name}-{uuid.uuid4().hex[:12]}.{extension}"
+
+
+def text_chunks(ids: list[int], field: str) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+    """(tasks done so far, [(task id, text)]) per PREDICT_CHUNK of ``ids``, leaving out tasks
+    without text in ``field``: what both models' prediction writers walk."""
+    for start in range(0, len(ids), PREDICT_CHUNK):
+        chunk = Task.objects.filter(pk__in=ids[start : start + PREDICT_CHUNK]).values_list(
+            "pk", "data"
+        )
+        items = [(pk, text) for pk, data in chunk if (text := text_of(data, field)) is not None]
+        yield min(len(ids), start + PREDICT_CHUNK), items

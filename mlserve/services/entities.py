@@ -22,11 +22,11 @@ from django.utils import timezone
 from mlserve.builtin.entities import EntityRecognizer, ScoredSpan, Span
 from mlserve.models import ModelStatus, ModelVersion
 from mlserve.services.common import (
-    PREDICT_CHUNK,
     Progress,
     artifact_name,
     model_version_activate,
     project_language,
+    text_chunks,
     text_field,
     text_of,
     validation_split,
@@ -279,11 +279,7 @@ def entity_predictions_write(
     model = entity_model_load(version)
     ids = list(task_ids)
     written = 0
-    for start in range(0, len(ids), PREDICT_CHUNK):
-        chunk = Task.objects.filter(pk__in=ids[start : start + PREDICT_CHUNK]).values_list(
-            "pk", "data"
-        )
-        items = [(pk, text) for pk, data in chunk if (text := text_of(data, field)) is not None]
+    for done, items in text_chunks(ids, field):
         if not items:
             continue
         found = model.predict([text for _, text in items])
@@ -295,5 +291,5 @@ def entity_predictions_write(
             spans=found,
         )
         if progress is not None:
-            progress(min(1.0, (start + PREDICT_CHUNK) / len(ids)))
+            progress(done / len(ids))
     return written

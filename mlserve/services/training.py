@@ -37,10 +37,10 @@ from mlserve.models import (
 from mlserve.selectors import active_versions
 from mlserve.services import entities
 from mlserve.services.common import (
-    PREDICT_CHUNK,
     Progress,
     artifact_name,
     model_version_activate,
+    text_chunks,
     text_field,
     text_of,
     validation_split,
@@ -376,11 +376,7 @@ def predictions_write(
     model = model_load(version)
     ids = list(task_ids)
     written = 0
-    for start in range(0, len(ids), PREDICT_CHUNK):
-        chunk = Task.objects.filter(pk__in=ids[start : start + PREDICT_CHUNK]).values_list(
-            "pk", "data"
-        )
-        items = [(pk, text) for pk, data in chunk if (text := text_of(data, field)) is not None]
+    for done, items in text_chunks(ids, field):
         if not items:
             continue
         vectors = task_embeddings(items, encoder=version.encoder)
@@ -414,7 +410,7 @@ def predictions_write(
             task_counters_refresh(task_ids=[pk for pk, _ in items])
         written += len(items)
         if progress is not None:
-            progress(min(1.0, (start + PREDICT_CHUNK) / len(ids)))
+            progress(done / len(ids))
     return written
 
 
