@@ -97,8 +97,9 @@ class SSOGroupRole(models.Model):
 
     provider = models.CharField(
         max_length=200,
-        help_text="The provider id of the identity provider's social application "
-        "(as its sign-in URL names it, e.g. 'corp' in /accounts/oidc/corp/login/).",
+        help_text="The Provider ID of the identity provider's social application (OIDC: as "
+        "its sign-in URL names it, 'corp' in /accounts/oidc/corp/login/; SAML: 'saml' when "
+        "the app has none).",
     )
     group = models.CharField(
         max_length=255, help_text="The group's name exactly as the identity provider sends it."
