@@ -6,7 +6,9 @@ misconfigured deployment fails at start-up instead of misbehaving later.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -97,3 +99,53 @@ def email_settings(url: str) -> Smtp:
         use_tls=tls,
         use_ssl=ssl,
     )
+
+
+def env_json(name: str, default: object = None) -> object:
+    """The JSON value of ``name`` (unset or blank: ``default``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+
+
+# The keys each single sign-on app needs, by allauth provider (``SocialApp`` fields and the
+# ``settings`` keys its provider reads).
+_SSO_REQUIRED = {
+    "openid_connect": ("provider_id", "name", "client_id", "server_url"),
+    "saml": ("provider_id", "name", "client_id", "idp"),
+}
+_SSO_APP_FIELDS = ("provider_id", "name", "client_id", "secret", "key")
+
+
+def sso_apps(name: str, provider: str) -> list[dict[str, object]]:
+    """allauth ``APPS`` entries from the JSON list in ``name``: each object carries the
+    app's fields (``provider_id``, ``name``, ``client_id``, ``secret``) and its provider
+    settings (the other keys). Raises ImproperlyConfigured naming ``name`` and the entry."""
+    raw = env_json(name, [])
+    if not isinstance(raw, list):
+        raise ImproperlyConfigured(f"{name} must be a JSON list of objects")
+    apps: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        where = f"{name}[{index}]"
+        if not isinstance(entry, dict):
+            raise ImproperlyConfigured(f"{where} must be a JSON object")
+        missing = [key for key in _SSO_REQUIRED[provider] if not entry.get(key)]
+        if missing:
+            raise ImproperlyConfigured(f"{where} lacks {', '.join(missing)}")
+        if provider == "saml" and not isinstance(entry["idp"], dict):
+            raise ImproperlyConfigured(f"{where}.idp must be a JSON object")
+        for key in ("provider_id", "client_id"):
+            if not isinstance(entry[key], str) or not re.fullmatch(r"[\w.-]+", entry[key]):
+                raise ImproperlyConfigured(f"{where}.{key} must be letters, digits, . _ or -")
+        if entry["provider_id"] in seen:
+            raise ImproperlyConfigured(f"{where}.provider_id {entry['provider_id']!r} repeats")
+        seen.add(entry["provider_id"])
+        app = {key: entry[key] for key in _SSO_APP_FIELDS if key in entry}
+        app["settings"] = {k: v for k, v in entry.items() if k not in _SSO_APP_FIELDS}
+        apps.append(app)
+    return apps

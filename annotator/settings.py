@@ -23,6 +23,7 @@ from annotator.env import (
     env_int,
     env_list,
     env_str,
+    sso_apps,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +74,9 @@ INSTALLED_APPS = [
     "channels",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "annotator",
     "accounts",
     "projects",
@@ -128,6 +132,33 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HTTPS", default=False) else "http"
 # Invitation links work once and expire after this many hours.
 INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 72, minimum=1)
+
+# --- Single sign-on: OpenID Connect and SAML 2.0 (allauth's providers) -----------------------
+# Identity providers come from the admin (Social applications) or from these JSON lists (README
+# "Single sign-on"); the groups they send map to roles through accounts.SSOGroupRole.
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
+    "openid_connect": {
+        # allauth's provider plus a nonce and an id_token signature check on every sign-in.
+        "provider_class": "accounts.oidc.provider.OIDCProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": sso_apps("SSO_OIDC_PROVIDERS", "openid_connect"),
+    },
+    "saml": {"APPS": sso_apps("SSO_SAML_PROVIDERS", "saml")},
+}
+# An SSO identity never signs into, nor attaches itself to, an existing local account by its
+# email address (an attacker's IdP account could carry the victim's address): the person
+# signs in locally and connects the identity, or the address conflict is shown at sign-up.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# The identity provider decides who may sign in; 0: SSO signs in existing accounts only.
+SSO_SIGNUP_OPEN = env_bool("SSO_SIGNUP_OPEN", default=True)
+# Where the groups are: the OIDC claim (id_token or userinfo) and the SAML attribute; an
+# app's settings may name its own ("groups_claim" / "groups_attribute").
+SSO_OIDC_GROUPS_CLAIM = env_str("SSO_OIDC_GROUPS_CLAIM", "groups")
+SSO_SAML_GROUPS_ATTRIBUTE = env_str("SSO_SAML_GROUPS_ATTRIBUTE", "groups")
 
 # --- Email: the console (stdout) unless an SMTP server is configured ---------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Annotator <annotator@localhost>")

@@ -98,6 +98,13 @@ def test_bad_boolean_names_the_variable(tmp_path):
     assert "DEBUG='maybe' is not a boolean" in out.stderr
 
 
+def test_bad_sso_provider_list_names_the_variable_and_the_entry(tmp_path):
+    providers = '[{"provider_id": "corp", "name": "Corp", "client_id": "x"}]'
+    out = _run(tmp_path, SSO_OIDC_PROVIDERS=providers)
+    assert out.returncode != 0
+    assert "SSO_OIDC_PROVIDERS[0] lacks server_url" in out.stderr
+
+
 def test_unsupported_database_is_refused(tmp_path):
     out = _run(tmp_path, DATABASE_URL="mysql://u@127.0.0.1/x", SECRET_KEY=KEY)
     assert out.returncode != 0

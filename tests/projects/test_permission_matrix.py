@@ -188,10 +188,11 @@ PAGES: dict[str, Rule] = {
     "media": VIEW,  # a file of the project's task media
 }
 # Sign-out answers POST only (Django 5); the admin has its own test below; allauth's own pages
-# (sign-in, sign-up, password and email) show no project data and invitation links go by key:
-# tests/accounts covers them.
+# (sign-in, sign-up, password and email; single sign-on's login, callback, ACS and metadata
+# steps and its sign-up and connections pages) show no project data and invitation links go
+# by key: tests/accounts covers them (test_sso_oidc.py, test_sso_saml.py for SSO).
 PAGES_NOT_IN_MATRIX = {"logout", "account_logout", "accounts:invite"}
-PAGE_PREFIXES_NOT_IN_MATRIX = ("account_",)
+PAGE_PREFIXES_NOT_IN_MATRIX = ("account_", "socialaccount_", "openid_connect_", "saml_")
 
 
 def _walk(patterns, prefix="", namespace=""):
