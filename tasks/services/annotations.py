@@ -22,6 +22,7 @@ from tasks.services.common import (
     task_counters_refresh,
     task_row_lock,
 )
+from tasks.services.webhooks import annotations_deleted_webhooks
 from tasks.signals import annotation_saved
 
 _INSERT_ANNOTATION = (
@@ -232,6 +233,7 @@ def annotation_delete(*, annotation: Annotation) -> None:
     )
     annotation.delete()
     task_counters_refresh(task_ids=[task_id])
+    annotations_deleted_webhooks(project=annotation.task.project, ids=[pk])
     project_broadcast(
         project_id=project_id,
         event={"type": "annotation.deleted", "task": task_id, "annotation": pk},
