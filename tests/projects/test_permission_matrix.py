@@ -178,6 +178,11 @@ NOT_IN_MATRIX = {"api-not-found", "invite-accept"}
 # members without the role get 403, others 404.
 PAGES: dict[str, Rule] = {
     "health": PUBLIC,
+    "health-live": PUBLIC,
+    "health-ready": PUBLIC,
+    # Operators' scrape target: open unless METRICS_TOKEN is set (tests/annotator/
+    # test_observability.py checks the token); it names views and counts, never objects.
+    "metrics": PUBLIC,
     "accounts:tokens": ANY_USER,
     "accounts:project-invites": MANAGE,
     "accounts:project-audit": MANAGE,
