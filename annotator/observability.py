@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -32,6 +32,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 
@@ -112,6 +113,23 @@ def _job_postrun(
 
 task_prerun.connect(_job_prerun, weak=False, dispatch_uid="metrics-prerun")
 task_postrun.connect(_job_postrun, weak=False, dispatch_uid="metrics-postrun")
+
+
+def _worker_metrics_serve(**kwargs: Any) -> None:
+    """A Celery worker runs its jobs in child processes: with ``WORKER_METRICS_PORT`` set its
+    main process serves their summed metrics (``PROMETHEUS_MULTIPROC_DIR`` is then needed)."""
+    port = os.environ.get("WORKER_METRICS_PORT")
+    if not port:
+        return
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = PROCESS_REGISTRY
+    start_http_server(int(port), registry=registry)
+
+
+worker_ready.connect(_worker_metrics_serve, weak=False, dispatch_uid="metrics-worker")
 
 
 # --- request id and timing ------------------------------------------------------------------

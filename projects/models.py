@@ -246,6 +246,9 @@ class Webhook(models.Model):
     secret = models.CharField(
         max_length=64,
         default=webhook_secret_new,
+        # Rows inserted by a release without this column (during a blue-green switch) get ""
+        # and a key at their first delivery (projects.webhooks).
+        db_default="",
         help_text="Key of the X-Annotator-Signature HMAC; the receiver checks it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -35,6 +35,7 @@ from projects.models import (
     WebhookAction,
     WebhookDelivery,
     WebhookDeliveryStatus,
+    webhook_secret_new,
 )
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,10 @@ def webhook_delivery_attempt(*, delivery_id: int) -> float | None:
     if delivery is None:
         return None
     hook = delivery.webhook
+    if not hook.secret:  # inserted by an older release during a deploy
+        hook.secret = webhook_secret_new()
+        Webhook.objects.filter(pk=hook.pk, secret="").update(secret=hook.secret)
+        hook.refresh_from_db(fields=["secret"])
     body = json.dumps(delivery.payload, separators=(",", ":"), default=str).encode()
     headers = {str(k): str(v) for k, v in (hook.headers or {}).items()}
     headers |= {

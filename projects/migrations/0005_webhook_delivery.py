@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='webhook',
             name='secret',
-            field=models.CharField(default=projects.models.webhook_secret_new, help_text='Key of the X-Annotator-Signature HMAC; the receiver checks it.', max_length=64),
+            field=models.CharField(db_default="", default=projects.models.webhook_secret_new, help_text='Key of the X-Annotator-Signature HMAC; the receiver checks it.', max_length=64),
         ),
         migrations.RunPython(distinct_secrets, migrations.RunPython.noop),
         migrations.CreateModel(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import socket
 import subprocess
 import time
@@ -118,13 +117,14 @@ def _free_port() -> int:
 
 
 class RedisProcess:
-    def __init__(self, port: int) -> None:
+    def __init__(self, binary: str, port: int) -> None:
+        self.binary = binary
         self.port = port
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+            [self.binary, "--port", str(self.port),
              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -146,10 +146,8 @@ class RedisProcess:
 
 
 @pytest.fixture
-def own_redis():
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is needed (the CI machine and make test have it)")
-    server = RedisProcess(_free_port())
+def own_redis(redis_server_binary):
+    server = RedisProcess(redis_server_binary, _free_port())
     server.start()
     yield server
     server.stop()

@@ -268,3 +268,19 @@ def test_redeliver_sends_a_logged_event_again(
     assert missing.status_code == 404
     bad = api(project.created_by).get(f"/api/webhooks/{hook.pk}/deliveries?status=lost")
     assert bad.status_code == 400 and "status" in bad.json()["validation_errors"]
+
+
+@pytest.mark.django_db
+def test_a_webhook_inserted_without_a_secret_gets_one_before_its_first_delivery(receiver, loopback):
+    target = receiver()
+    project = make_project()
+    hook = Webhook.objects.create(
+        organization=project.organization, project=project, url=target.url
+    )
+    Webhook.objects.filter(pk=hook.pk).update(secret="")  # what an older release inserts
+    delivery = WebhookDelivery.objects.create(webhook=hook, action="PROJECT_UPDATED", payload={})
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    hook.refresh_from_db()
+    assert len(hook.secret) == 64
+    headers, body = target.seen[0]
+    assert webhook_signature_valid(secret=hook.secret, header=headers[SIGNATURE_HEADER], body=body)
