@@ -9,6 +9,9 @@ class AnnotatorConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # Times every Celery job through Celery's signals, in web and worker processes alike.
+        import annotator.observability  # noqa: F401
+
         # Sign-ins happen inside Django's and allauth's views (and the admin's): their
         # signals are the one place that sees them all.
         user_logged_in.connect(_audit_login, dispatch_uid="audit_login")

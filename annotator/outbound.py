@@ -36,6 +36,10 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK_BYTES = 64 * 1024
 _USER_AGENT = "Annotator (+outbound)"
+# Headers the client sets itself; a caller's (a webhook's configured headers) never replace them.
+_RESERVED_HEADERS = frozenset(
+    {"host", "user-agent", "accept-encoding", "content-type", "content-length", "transfer-encoding"}
+)
 # A host whose last label is a number is an IPv4 address in some spelling (decimal, octal, hex,
 # short form: the WHATWG URL rule), never a DNS name, so it is decoded rather than resolved.
 _NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+", re.IGNORECASE)
@@ -105,6 +109,24 @@ def outbound_post_json(
     body = json.dumps(payload).encode()
     return _request(
         "POST", url, body, "application/json", allow_private, max_bytes, timeout, connect_timeout
+    )
+
+
+def outbound_post(
+    url: str,
+    body: bytes,
+    *,
+    content_type: str,
+    headers: Mapping[str, str],
+    allow_private: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> OutboundResponse:
+    """POST ``body`` as it is (a signature covers these exact bytes) with extra ``headers``;
+    they never replace Host, Authorization or Content-Type, and a redirect to another origin
+    drops them like it drops credentials."""
+    return _request(
+        "POST", url, body, content_type, allow_private, max_bytes, timeout, None, headers
     )
 
 
@@ -184,6 +206,7 @@ def _request(
     max_bytes: int,
     timeout: float,
     connect_timeout: float | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> OutboundResponse:
     deadline = time.monotonic() + timeout
     current = url
@@ -191,7 +214,15 @@ def _request(
         try:
             target = _prepare(current, allow_private=allow_private)
             hop = _exchange(
-                target, method, body, content_type, deadline, max_bytes, timeout, connect_timeout
+                target,
+                method,
+                body,
+                content_type,
+                deadline,
+                max_bytes,
+                timeout,
+                connect_timeout,
+                extra_headers,
             )
         except _Refusal as exc:
             origin = "" if current == url else f" (redirected from {redact_url(url)})"
@@ -200,7 +231,10 @@ def _request(
             return OutboundResponse(hop.status, hop.headers, hop.content, redact_url(current))
         # The next hop's credentials can only come from its own URL: a relative Location keeps
         # them on the same origin, an absolute one to another host drops them.
-        current = urljoin(current, hop.location)
+        following = urljoin(current, hop.location)
+        if urlsplit(following)[:2] != urlsplit(current)[:2]:
+            extra_headers = None
+        current = following
         if hop.status == 303 or (hop.status in (301, 302) and method == "POST"):
             method, body, content_type = "GET", None, None
     raise OutboundError(url, f"more than {MAX_REDIRECTS} redirects")
@@ -310,8 +344,15 @@ def _exchange(
     max_bytes: int,
     timeout: float,
     connect_timeout: float | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> _Hop:
     headers = {
+        name: value
+        for name, value in (extra_headers or {}).items()
+        if name.lower() not in _RESERVED_HEADERS
+        and not (target.authorization and name.lower() == "authorization")
+    }
+    headers |= {
         "Host": target.host_header,
         "User-Agent": _USER_AGENT,
         "Accept-Encoding": "identity",

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "annotator.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -351,6 +352,14 @@ SESSION_COOKIE_HTTPONLY = True
 # An admin may let outbound HTTP (URL imports, ML backends, webhooks) reach private and
 # loopback addresses, e.g. an ML backend on the same host; refused by default (SSRF).
 OUTBOUND_ALLOW_PRIVATE_URLS = env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", default=False)
+# Webhooks (projects.webhooks): attempts per event, the first retry's delay (doubling after
+# each failure, at most an hour) and each attempt's time limit.
+# /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set (open otherwise: keep it on
+# the internal network).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=0)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 # The labelling page asks a connected ML backend for a task opened without a prediction:
 # it waits at most this long (seconds), or the backend's own timeout when shorter.
 ML_BACKEND_ON_OPEN_TIMEOUT = env_int("ML_BACKEND_ON_OPEN_TIMEOUT", 5, minimum=1)
@@ -404,10 +413,24 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Logs: one JSON object per line with the request id (LOG_FORMAT=json, the default with
+# DEBUG off behind REDIS_URL), or plain text for a terminal.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if REDIS_URL else "text", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "annotator.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "annotator.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from annotator.observability import live, metrics, ready
 from annotator.views import health, media
 from tasks.views_datamanager import data_manager
 from tasks.views_label import label_page
@@ -12,6 +13,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("health", health, name="health"),
+    path("health/live", live, name="health-live"),
+    path("health/ready", ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("api/", include("annotator.api.urls")),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media, name="media"),
     path("projects/<int:project_id>/data/", data_manager, name="data-manager"),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 
+from annotator.observability import TRAINING_SECONDS
 from mlserve.models import MLBackend, ModelStatus, ModelVersion
 from mlserve.services import (
     french_preannotate,
@@ -58,7 +59,8 @@ def train_run(version_id: int) -> str:
         _announce(version, progress=round(share, 3))
 
     try:
-        version = model_version_train(version=version, progress=progress)
+        with TRAINING_SECONDS.labels(version.kind).time():
+            version = model_version_train(version=version, progress=progress)
     except ValidationError:
         version.refresh_from_db()
         _announce(version, error=version.error)

@@ -6,7 +6,14 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from projects.models import Organization, OrganizationMember, Project, ProjectMember, Webhook
+from projects.models import (
+    Organization,
+    OrganizationMember,
+    Project,
+    ProjectMember,
+    Webhook,
+    WebhookDelivery,
+)
 from projects.permissions import admin_organization_ids, project_managed_q
 from projects.services import label_config_check
 
@@ -127,3 +134,28 @@ class OrganizationMemberAdmin(ScopedAdmin):
     list_filter = ("role", "organization")
     search_fields = ("user__username", "organization__title")
     autocomplete_fields = ("user", "organization")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ScopedAdmin):
+    """The delivery log, read-only: what was sent, when and how the receiver answered."""
+
+    scope = "organization:webhook__organization"
+    list_display = (
+        "id",
+        "webhook",
+        "action",
+        "status",
+        "attempts",
+        "response_status",
+        "created_at",
+    )
+    list_filter = ("status", "action")
+    list_select_related = ("webhook",)
+    readonly_fields = tuple(f.name for f in WebhookDelivery._meta.fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -222,9 +223,13 @@ class WebhookAction(models.TextChoices):
     LABEL_LINK_DELETED = "LABEL_LINK_DELETED"
 
 
+def webhook_secret_new() -> str:
+    return secrets.token_hex(32)
+
+
 class Webhook(models.Model):
-    """A URL notified of events (Label Studio's webhook model). Delivery comes with the
-    production issue; the resource exists so scripts can register their hooks."""
+    """A URL notified of events (Label Studio's webhook model); projects.webhooks delivers
+    them, signed with ``secret`` (HMAC-SHA256), and logs every attempt in WebhookDelivery."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="webhooks"
@@ -238,8 +243,46 @@ class Webhook(models.Model):
     actions = models.JSONField(default=list, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
+    secret = models.CharField(
+        max_length=64,
+        default=webhook_secret_new,
+        # Rows inserted by a release without this column (during a blue-green switch) get ""
+        # and a key at their first delivery (projects.webhooks).
+        db_default="",
+        help_text="Key of the X-Annotator-Signature HMAC; the receiver checks it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.url
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending"  # queued or waiting for its next attempt
+    DELIVERED = "delivered"  # a 2xx answer
+    FAILED = "failed"  # every attempt failed
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook and what became of it: the delivery log."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    action = models.CharField(max_length=40, choices=WebhookAction.choices)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["webhook", "-id"], name="webhook_delivery_log_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} → {self.webhook_id} ({self.status})"

@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from annotator.models import User
-from projects.models import OrganizationMember, Project, Webhook
+from projects.models import OrganizationMember, Project, Webhook, WebhookDelivery
 from projects.permissions import (
     admin_organization_ids,
     effective_role,
@@ -54,3 +54,9 @@ def webhook_list_for_user(*, user: User) -> QuerySet[Webhook]:
         Q(project__in=project_list_managed_by(user=user))
         | Q(project__isnull=True, organization_id__in=organization_ids_administered_by(user=user))
     ).order_by("id")
+
+
+def webhook_delivery_list(*, webhook: Webhook, status: str | None) -> QuerySet[WebhookDelivery]:
+    """The delivery log, newest first (the (webhook, -id) index serves it)."""
+    deliveries = WebhookDelivery.objects.filter(webhook=webhook).order_by("-id")
+    return deliveries if status is None else deliveries.filter(status=status)

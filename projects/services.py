@@ -22,7 +22,9 @@ from projects.models import (
     ProjectMember,
     ProjectRole,
     Webhook,
+    WebhookAction,
 )
+from projects.webhooks import webhook_event, webhooks_flag_reset
 
 # Checks that apps above this one (DESIGN §2) register for a project's config change: the
 # tasks app refuses a config that its stored annotations no longer fit.
@@ -110,6 +112,7 @@ def project_create(
     project.full_clean()
     project.save()
     ProjectMember.objects.create(project=project, user=created_by, role=ProjectRole.MANAGER)
+    webhook_event(project=project, action=WebhookAction.PROJECT_CREATED)
     audit_record(
         action="project.create",
         actor=created_by,
@@ -191,6 +194,7 @@ def project_update(*, project: Project, **fields: Any) -> Project:
             before=before,
             after=after,
         )
+        webhook_event(project=project, action=WebhookAction.PROJECT_UPDATED)
     return project
 
 
@@ -204,6 +208,8 @@ def project_delete(*, project: Project) -> None:
         project_id=project.pk,
         before=_audited_fields(project),
     )
+    # Before the delete: the project's own webhooks go with it, the organization's hear it.
+    webhook_event(project=project, action=WebhookAction.PROJECT_DELETED)
     project.delete()
 
 
@@ -259,4 +265,11 @@ def webhook_save(*, webhook: Webhook, **fields: Any) -> Webhook:
     outbound_url_check(url=webhook.url)
     webhook.full_clean()
     webhook.save()
+    webhooks_flag_reset()
     return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()
+    webhooks_flag_reset()

@@ -9,3 +9,8 @@ class TasksConfig(AppConfig):
         from tasks.services.config_usage import config_fits_annotations
 
         config_change_check_register(config_fits_annotations)
+
+        from tasks.services.webhooks import annotation_saved_webhooks
+        from tasks.signals import annotation_saved
+
+        annotation_saved.connect(annotation_saved_webhooks, dispatch_uid="tasks-webhooks")

@@ -50,3 +50,37 @@ def _fast_passwords(settings):
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+def _missing(what: str) -> None:
+    """A real service the test needs is absent: CI must have it; a user's laptop may not."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} (CI must provide it: .ci/run starts it)")
+    pytest.skip(what)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The running Redis (REDIS_URL, or the default local one)."""
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        _missing(f"no Redis answers at {url}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_server_binary() -> str:
+    """redis-server, for tests that start and stop a Redis of their own."""
+    import shutil
+
+    found = shutil.which("redis-server")
+    if found is None:
+        _missing("redis-server is not installed")
+    return str(found)

@@ -21,4 +21,14 @@ urlpatterns = [
     *api_path("webhooks", webhooks.WebhookListView.as_view(), "webhook-list"),
     *api_path("webhooks/info", webhooks.WebhookInfoView.as_view(), "webhook-info"),
     *api_path("webhooks/<int:pk>", webhooks.WebhookDetailView.as_view(), "webhook-detail"),
+    *api_path(
+        "webhooks/<int:pk>/deliveries",
+        webhooks.WebhookDeliveryListView.as_view(),
+        "webhook-deliveries",
+    ),
+    *api_path(
+        "webhooks/<int:pk>/deliveries/<int:delivery>/redeliver",
+        webhooks.WebhookRedeliverView.as_view(),
+        "webhook-redeliver",
+    ),
 ]

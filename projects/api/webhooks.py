@@ -8,12 +8,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, query_id, valid_input
+from annotator.api.pagination import Pages
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
-from projects.models import Webhook, WebhookAction
+from projects.models import Webhook, WebhookAction, WebhookDelivery, WebhookDeliveryStatus
 from projects.permissions import Action
-from projects.selectors import organization_ids_administered_by, webhook_list_for_user
-from projects.services import webhook_save
+from projects.selectors import (
+    organization_ids_administered_by,
+    webhook_delivery_list,
+    webhook_list_for_user,
+)
+from projects.services import webhook_delete, webhook_save
+from projects.webhooks import webhook_redeliver
 
 
 class WebhookIn(serializers.Serializer):
@@ -43,8 +49,33 @@ class WebhookOut(serializers.ModelSerializer):
             "actions",
             "headers",
             "is_active",
+            "secret",
             "created_at",
             "updated_at",
+        )
+        extra_kwargs = {  # noqa: RUF012 - DRF's own attribute
+            "secret": {
+                "help_text": "HMAC-SHA256 key of the X-Annotator-Signature header "
+                "(t=<unix time>,v1=<hex of HMAC(secret, '<t>.' + body)>)."
+            }
+        }
+
+
+class WebhookDeliveryOut(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = (
+            "id",
+            "action",
+            "status",
+            "attempts",
+            "response_status",
+            "error",
+            "created_at",
+            "last_attempt_at",
+            "next_attempt_at",
+            "delivered_at",
+            "payload",
         )
 
 
@@ -107,8 +138,47 @@ class WebhookDetailView(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, pk: int) -> Response:
-        _webhook_or_404(request, pk).delete()
+        webhook_delete(webhook=_webhook_or_404(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookDeliveryListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+            OpenApiParameter("status", str, enum=WebhookDeliveryStatus.values),
+        ],
+        responses={200: WebhookDeliveryOut(many=True), **ERRORS},
+        description="The webhook's delivery log, newest first: every event, its attempts "
+        "and the receiver's last answer.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        webhook = _webhook_or_404(request, pk)
+        wanted = request.query_params.get("status")
+        if wanted is not None and wanted not in WebhookDeliveryStatus.values:
+            raise ValidationError(
+                {"status": [f"Expected one of {', '.join(WebhookDeliveryStatus.values)}."]}
+            )
+        deliveries = webhook_delivery_list(webhook=webhook, status=wanted)
+        pages = Pages()
+        page = pages.paginate_queryset(deliveries, request, view=self)
+        return pages.get_paginated_response(WebhookDeliveryOut(page, many=True).data)
+
+
+class WebhookRedeliverView(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliveryOut, **ERRORS},
+        description="Send a logged event again, as a new delivery with fresh attempts.",
+    )
+    def post(self, request: Request, pk: int, delivery: int) -> Response:
+        webhook = _webhook_or_404(request, pk)
+        original = webhook_delivery_list(webhook=webhook, status=None).filter(pk=delivery).first()
+        if original is None:
+            raise NotFound(f"Delivery {delivery} of webhook {pk} not found.")
+        again = webhook_redeliver(delivery=original)
+        return Response(WebhookDeliveryOut(again).data, status=status.HTTP_202_ACCEPTED)
 
 
 class WebhookInfoView(APIView):

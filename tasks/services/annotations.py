@@ -12,6 +12,7 @@ from django.utils import timezone
 from annotator.audit import COLUMNS as AUDIT_COLUMNS
 from annotator.audit import audit_params, audit_record, insert_sql
 from annotator.models import User
+from annotator.observability import ANNOTATIONS
 from annotator.rawsql import prepared_cursor
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
@@ -22,6 +23,7 @@ from tasks.services.common import (
     task_counters_refresh,
     task_row_lock,
 )
+from tasks.services.webhooks import annotations_deleted_webhooks
 from tasks.signals import annotation_saved
 
 _INSERT_ANNOTATION = (
@@ -142,6 +144,7 @@ def annotation_create(
         project_id=task.project_id,
         event={"type": "annotation.created", "task": task.pk, "annotation": annotation.pk},
     )
+    ANNOTATIONS.labels("true" if was_cancelled else "false").inc()
     if not was_cancelled:
         annotation_saved.send(sender=Annotation, annotation=annotation, created=True)
     return annotation
@@ -232,6 +235,7 @@ def annotation_delete(*, annotation: Annotation) -> None:
     )
     annotation.delete()
     task_counters_refresh(task_ids=[task_id])
+    annotations_deleted_webhooks(project=annotation.task.project, ids=[pk])
     project_broadcast(
         project_id=project_id,
         event={"type": "annotation.deleted", "task": task_id, "annotation": pk},

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from annotator.audit import audit_record, changed_fields
 from annotator.models import User
-from projects.models import Project
+from projects.models import Project, WebhookAction
 from projects.services import project_broadcast
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services.common import (
@@ -21,6 +21,7 @@ from tasks.services.common import (
     result_check,
     task_counters_refresh,
 )
+from tasks.services.webhooks import tasks_event_webhooks
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -73,9 +74,13 @@ def tasks_delete(*, project: Project, ids: Sequence[int] | None = None) -> int:
 
 
 def tasks_delete_audit(*, project: Project, deleted: int, ids: Sequence[int] | None) -> None:
-    """One event per deletion request (ids listed up to 1000), never one per task."""
+    """One audit event and one TASKS_DELETED webhook event per deletion request (ids listed
+    up to 1000), never one per task."""
     if not deleted:
         return
+    tasks_event_webhooks(
+        project=project, action=WebhookAction.TASKS_DELETED, ids=ids, count=deleted
+    )
     detail: dict[str, Any] = {"deleted": deleted, "all": ids is None}
     if ids is not None:
         detail["ids"] = list(ids)[:1000]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from annotator.audit import audit_record
 from annotator.models import User
 from projects.labelconfig import LabelConfig
-from projects.models import Project
+from projects.models import Project, WebhookAction
 from projects.services import project_broadcast
 from tasks.models import Annotation, Prediction, Task
 from tasks.services.bulk import (
@@ -35,6 +35,7 @@ from tasks.services.common import (
     result_check,
     task_overlap_for,
 )
+from tasks.services.webhooks import tasks_event_webhooks
 
 IMPORT_BATCH = 2000
 # PostgreSQL plans from table statistics that autovacuum refreshes only later: right after a
@@ -291,4 +292,11 @@ def tasks_import(
     project_broadcast(
         project_id=project.pk, event={"type": "tasks.imported", "count": summary.task_count}
     )
+    if summary.task_count:
+        tasks_event_webhooks(
+            project=project,
+            action=WebhookAction.TASKS_CREATED,
+            ids=summary.task_ids,
+            count=summary.task_count,
+        )
     return summary

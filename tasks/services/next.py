@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from annotator.models import User
+from annotator.observability import NEXT_TASK_LATENCY
 from annotator.rawsql import columns_of, fetch_model, prepared_cursor
 from projects.models import Project
 from projects.services import project_broadcast
@@ -100,6 +101,7 @@ def _in_certification(project: Project, user: User) -> bool:
     )
 
 
+@NEXT_TASK_LATENCY.time()
 @transaction.atomic
 def task_next_take(*, project: Project, user: User) -> Task | None:
     """Hand the user their next task and lease it to them for ``project.task_lock_ttl`` s.

@@ -31,7 +31,7 @@ from accounts.services import invitation_create
 from annotator.asgi import application
 from annotator.services import api_token_create
 from mlserve.models import MLBackend, ModelVersion
-from projects.models import OrganizationMember, Project, Webhook
+from projects.models import OrganizationMember, Project, Webhook, WebhookDelivery
 from tasks.models import Draft, ExportJob, ImportJob, Prediction, TaskAssignment
 from tasks.services import annotation_create, tasks_import
 from tests.factories import NER_CONFIG, add_member, choice, make_organization, make_user
@@ -96,6 +96,8 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "webhook-detail": {
         m: r(MANAGERS, hidden={REVIEWER, ANNOTATOR}) for m in ("get", "put", "patch", "delete")
     },
+    "webhook-deliveries": {"get": r(MANAGERS, hidden={REVIEWER, ANNOTATOR})},
+    "webhook-redeliver": {"post": r(MANAGERS, hidden={REVIEWER, ANNOTATOR})},
     "task-list": {"get": VIEW, "post": MANAGE},
     "task-detail": {"get": VIEW, "patch": MANAGE, "delete": MANAGE},
     "task-annotations": {"get": VIEW, "post": ANNOTATE},
@@ -176,6 +178,11 @@ NOT_IN_MATRIX = {"api-not-found", "invite-accept"}
 # members without the role get 403, others 404.
 PAGES: dict[str, Rule] = {
     "health": PUBLIC,
+    "health-live": PUBLIC,
+    "health-ready": PUBLIC,
+    # Operators' scrape target: open unless METRICS_TOKEN is set (tests/annotator/
+    # test_observability.py checks the token); it names views and counts, never objects.
+    "metrics": PUBLIC,
     "accounts:tokens": ANY_USER,
     "accounts:project-invites": MANAGE,
     "accounts:project-audit": MANAGE,
@@ -289,6 +296,9 @@ def _build(mark: str, media_root) -> World:
     webhook = Webhook.objects.create(
         organization=org, project=project, url=f"http://hook.example.com/{mark}"
     )
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook, action="PROJECT_UPDATED", payload={"mark": mark}
+    )
     token = api_token_create(user=annotator, name=f"{mark}-token").token
     version = ModelVersion.objects.create(
         project=project, control="intent", kind="intent", number=1, name=f"{mark}-intent-v1"
@@ -311,7 +321,7 @@ def _build(mark: str, media_root) -> World:
         "import_id": import_job.pk, "export_id": export_job.pk, "ml": backend.pk,
         "webhooks": webhook.pk, "user_id": annotator.pk, "current-user": token.pk,
         "invite_id": project_invite.invitation.pk, "org_invite_id": org_invite.invitation.pk,
-        "version_id": version.pk, "ml-backend": project.pk,
+        "version_id": version.pk, "ml-backend": project.pk, "delivery": delivery.pk,
     }  # fmt: skip
     return world
 
@@ -380,7 +390,7 @@ def _url(route: str, ids: dict[str, int]) -> str:
     resource = route.split("/")[1] if route.startswith("api/") else ""
     if resource == "organizations":
         route = route.replace("<id:invite_id>", str(ids["org_invite_id"]))
-    for name in ("user_id", "import_id", "export_id", "invite_id", "version_id"):
+    for name in ("user_id", "import_id", "export_id", "invite_id", "version_id", "delivery"):
         route = route.replace(f"<id:{name}>", str(ids[name]))
     route = route.replace("<id:pk>", str(ids.get(resource, 0)))
     route = route.replace("<int:project_id>", str(ids["projects"]))
