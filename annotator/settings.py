@@ -398,6 +398,8 @@ SPECTACULAR_SETTINGS = {
         "ModelStatusEnum": "mlserve.models.ModelStatus",
         "QueueStrategyEnum": "activelearn.models.Strategy",
         "JobStatusEnum": "tasks.models.JobStatus",
+        "WebhookActionEnum": "projects.models.WebhookAction",
+        "WebhookDeliveryStatusEnum": "projects.models.WebhookDeliveryStatus",
     },
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
