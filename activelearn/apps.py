@@ -16,3 +16,9 @@ class ActivelearnConfig(AppConfig):
             queue_refresh_for_version(version=version)
 
         predictions_written.connect(refresh, sender=ModelVersion, weak=False)
+
+        from activelearn.models import QueueRound, QueueSettings
+        from projects.backup import backup_register
+
+        backup_register(QueueSettings, "project")
+        backup_register(QueueRound, "project")

@@ -14,6 +14,23 @@ class MlserveConfig(AppConfig):
 
         # tasks never imports mlserve (DESIGN §2): mlserve plugs into its hooks here.
         annotation_saved.connect(annotation_saved_receiver, dispatch_uid="mlserve-backends")
+
+        from mlserve.models import (
+            MLBackend,
+            ModelVersion,
+            PredictionProbabilities,
+            ProjectMLSettings,
+        )
+        from projects.backup import backup_register
+
+        # Embeddings stay out of backups: a cache, recomputed on the next training.
+        for model, path in (
+            (ProjectMLSettings, "project"),
+            (MLBackend, "project"),
+            (ModelVersion, "project"),
+            (PredictionProbabilities, "prediction__project"),
+        ):
+            backup_register(model, path)
         # The built-in model first: it answers in milliseconds, a backend within its timeout.
         label_prediction_fetcher_register(builtin_task_predict)
         label_prediction_fetcher_register(ml_backend_task_predict)

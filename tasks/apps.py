@@ -14,3 +14,16 @@ class TasksConfig(AppConfig):
         from tasks.signals import annotation_saved
 
         annotation_saved.connect(annotation_saved_webhooks, dispatch_uid="tasks-webhooks")
+
+        from projects.backup import backup_register
+        from tasks.models import Annotation, Draft, Prediction, Task, TaskAssignment
+
+        # Restore order: a model after those it points to (drafts point to annotations).
+        for model, path in (
+            (Task, "project"),
+            (Prediction, "project"),
+            (Annotation, "project"),
+            (Draft, "task__project"),
+            (TaskAssignment, "project"),
+        ):
+            backup_register(model, path)
