@@ -64,7 +64,7 @@ def _rows(project: Project) -> Iterator[tuple[type[models.Model], models.QuerySe
     yield Project, Project.objects.filter(pk=project.pk)
     yield ProjectMember, ProjectMember.objects.filter(project=project)
     for entry in _REGISTRY:
-        yield entry.model, entry.model.objects.filter(**{entry.project_filter: project.pk})
+        yield entry.model, entry.model._default_manager.filter(**{entry.project_filter: project.pk})
 
 
 def _user_ids(querysets: list[tuple[type[models.Model], models.QuerySet[Any]]]) -> set[int]:
@@ -154,7 +154,7 @@ def project_restore(*, path: Path) -> BackupSummary:
     """Write the archive's rows with their own keys; all or nothing (see the module)."""
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
     try:
-        archive = tarfile.open(path, "r:gz")
+        archive = tarfile.open(path, "r:gz")  # noqa: SIM115 - closed by the with below
     except (OSError, tarfile.TarError) as exc:
         raise RestoreError(f"{path}: not a readable tar.gz archive ({exc})") from None
     summary = BackupSummary(path=path)

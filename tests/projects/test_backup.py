@@ -162,11 +162,11 @@ def test_the_commands_name_what_is_wrong(tmp_path, capsys):
         call_command("project_restore", str(tmp_path / "missing.tar.gz"))
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"not an archive")
-    with pytest.raises(CommandError, match="not a readable tar.gz archive"):
+    with pytest.raises(CommandError, match=r"not a readable tar\.gz archive"):
         call_command("project_restore", str(junk))
     empty = tmp_path / "empty.tar.gz"
     with tarfile.open(empty, "w:gz"):
         pass
-    with pytest.raises(CommandError, match="no manifest.json"):
+    with pytest.raises(CommandError, match=r"no manifest\.json"):
         call_command("project_restore", str(empty))
     assert Organization.objects.filter(pk=project.organization_id).exists()
