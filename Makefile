@@ -39,6 +39,7 @@ lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy projects tasks quality mlserve activelearn annotator accounts
+	$(VENV)/bin/bandit -q -ll -r annotator projects tasks quality mlserve activelearn accounts -x "*/migrations/*"
 
 fmt: venv-dev
 	$(VENV)/bin/ruff format .

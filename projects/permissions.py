@@ -163,7 +163,7 @@ def role_columns_sql(*, user: User, project_id_sql: str) -> tuple[str, list[Any]
     ``access_org_admin``, for the project whose id is the SQL expression ``project_id_sql``
     (a column of the outer query). A test checks both forms agree."""
     sql = (
-        "(SELECT pm.role FROM projects_projectmember pm"  # noqa: S608 (constant; values are parameters)
+        "(SELECT pm.role FROM projects_projectmember pm"  # nosec B608 # noqa: S608 (constant; values are parameters)
         f" WHERE pm.project_id = {project_id_sql} AND pm.user_id = %s) AS access_member_role,"
         " EXISTS (SELECT 1 FROM projects_organizationmember om"
         " JOIN projects_project rp ON rp.organization_id = om.organization_id"
@@ -203,7 +203,7 @@ def task_visible_sql(*, user: User, task_id_sql: str) -> tuple[str, list[Any]]:
     ``task_id_sql``: true when the task is handed to the user. Plain SQL for the hot lookups
     (submit); ``task_visible_annotation`` is the ORM form (a test checks they agree)."""
     checks = [
-        f"EXISTS (SELECT 1 FROM {table} v{n} WHERE v{n}.task_id = {task_id_sql}"  # noqa: S608 (constants)
+        f"EXISTS (SELECT 1 FROM {table} v{n} WHERE v{n}.task_id = {task_id_sql}"  # nosec B608 # noqa: S608 (constants)
         f" AND v{n}.{column} = %s)"
         for n, (table, column) in enumerate(_HANDED_BY)
     ]
@@ -219,14 +219,14 @@ def handed_neighbours_sql(*, user: User, project_id: int, task_id: int) -> tuple
     params: list[Any] = []
     for n, (table, column) in enumerate(_HANDED_BY):
         parts.append(
-            f"SELECT h{n}.task_id AS task_id FROM {table} h{n}"  # noqa: S608 (constants)
+            f"SELECT h{n}.task_id AS task_id FROM {table} h{n}"  # nosec B608 # noqa: S608 (constants)
             f" JOIN tasks_task ht{n} ON ht{n}.id = h{n}.task_id"
             f" WHERE h{n}.{column} = %s AND ht{n}.project_id = %s"
         )
         params += [user.pk, project_id]
     union = " UNION ALL ".join(parts)
     sql = (
-        "SELECT MAX(CASE WHEN task_id < %s THEN task_id END),"  # noqa: S608 (constants)
+        "SELECT MAX(CASE WHEN task_id < %s THEN task_id END),"  # nosec B608 # noqa: S608 (constants)
         f" MIN(CASE WHEN task_id > %s THEN task_id END) FROM ({union}) handed"
     )
     return sql, [task_id, task_id, *params]

@@ -263,10 +263,10 @@ def _merged(
     pieces, params = [], []
     for n, part in enumerate(parts):
         sql, more = part.values(*fields)[: offset + limit].query.sql_with_params()
-        pieces.append(f"SELECT * FROM ({sql}) AS part{n}")  # noqa: S608 - Django's SQL
+        pieces.append(f"SELECT * FROM ({sql}) AS part{n}")  # nosec B608 # noqa: S608 - Django's SQL
         params.extend(more)
     union = " UNION ALL ".join(pieces)
-    merged = f"SELECT * FROM ({union}) AS merged ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608 - column names from SORT_FIELDS
+    merged = f"SELECT * FROM ({union}) AS merged ORDER BY {order} LIMIT %s OFFSET %s"  # nosec B608 # noqa: S608 - column names from SORT_FIELDS
     return merged, [*params, limit, offset]
 
 
@@ -319,8 +319,8 @@ def datamanager_page(
     keys = _order_columns(segment)
     if flt.search:
         window_sql, window_params = _merged(parts, segment, sort, keys, SEARCH_WINDOW)
-        window_ids = f"SELECT id FROM ({window_sql}) AS scanned"  # noqa: S608 - Django's SQL
-        window = RawSQL(window_ids, window_params)  # noqa: S611
+        window_ids = f"SELECT id FROM ({window_sql}) AS scanned"  # nosec B608 # noqa: S608 - Django's SQL
+        window = RawSQL(window_ids, window_params)  # nosec B611 # noqa: S611
         page = _ordered(Task.objects.filter(pk__in=window), segment, sort)
         page = page.alias(search_text=text).filter(search_text__icontains=flt.search)
         page = page.annotate(preview_text=Substr(text, 1, PREVIEW_CHARS + 1))

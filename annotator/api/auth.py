@@ -16,7 +16,7 @@ from annotator.models import User, api_token_hash
 from annotator.rawsql import columns_of, fetch_model
 
 _USER_BY_KEY = (
-    f"SELECT {columns_of(User, 'u')} FROM annotator_api_token t"  # noqa: S608 (constants)
+    f"SELECT {columns_of(User, 'u')} FROM annotator_api_token t"  # nosec B608 # noqa: S608 (constants)
     " JOIN annotator_user u ON u.id = t.user_id"
     " WHERE t.key_hash = %s AND t.revoked_at IS NULL"
 )

@@ -55,5 +55,5 @@ def project_with_role(user: User, *, tail: str, params: list[Any]) -> Project | 
         return None
     role_sql, role_params = role_columns_sql(user=user, project_id_sql="p.id")
     columns = columns_of(Project, "p")
-    sql = f"SELECT {columns}, {role_sql} FROM projects_project p {tail}"  # noqa: S608 (constants)
+    sql = f"SELECT {columns}, {role_sql} FROM projects_project p {tail}"  # nosec B608 # noqa: S608 (constants)
     return fetch_model(Project, sql, [*role_params, *params])

@@ -48,7 +48,7 @@ def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) ->
         role_sql, params = role_columns_sql(user=user, project_id_sql="t.project_id")
         visible_sql, visible_params = task_visible_sql(user=user, task_id_sql="t.id")
         sql = (
-            f"SELECT {columns_of(Task, 't')}, {columns_as(Project, 'p', 'project__')},"  # noqa: S608
+            f"SELECT {columns_of(Task, 't')}, {columns_as(Project, 'p', 'project__')},"  # nosec B608 # noqa: S608
             f" {role_sql}, {visible_sql}"
             " FROM tasks_task t JOIN projects_project p ON p.id = t.project_id WHERE t.id = %s"
         )

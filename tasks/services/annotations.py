@@ -58,7 +58,7 @@ _AUDIT_SUBMIT_PG_PARAMS = ("created_at", "actor_id", "actor_username", "ip", "or
 # PostgreSQL runs the five writes of a submit as one statement (data-modifying CTEs): the
 # annotation, the draft and lease gone, the counters, the audit event.
 _SUBMIT_PG = (  # noqa: S608 (constants only; values are parameters)
-    "WITH a AS ({insert}), d AS ({draft}), l AS ({lease}), u AS ({count}), e AS ({audit})"
+    "WITH a AS ({insert}), d AS ({draft}), l AS ({lease}), u AS ({count}), e AS ({audit})"  # nosec B608 - constants; values are parameters
     " SELECT id FROM a"
 ).format(
     insert=_INSERT_ANNOTATION.format(

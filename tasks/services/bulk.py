@@ -48,7 +48,7 @@ def reserve_ids(model: type[Model], count: int) -> list[int]:
                 [table, count],
             )
             return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608 - table name from model meta
+        cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # nosec B608 # noqa: S608 - table name from model meta
         start = int(cursor.fetchone()[0]) + 1
     return list(range(start, start + count))
 
@@ -68,7 +68,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
                     copy.write_row(row)
             return
         marks = ", ".join("?" for _ in columns)
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _sqlite_rows(rows))  # noqa: S608
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _sqlite_rows(rows))  # nosec B608 # noqa: S608
 
 
 def _sqlite_rows(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:

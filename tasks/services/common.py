@@ -83,7 +83,7 @@ _NEWEST_SCORE = (
 # SET expressions read the old row, so is_labeled recounts rather than reading the
 # total_annotations being written.
 _REFRESH_COUNTERS = (  # constants only; the ids are parameters
-    f"UPDATE tasks_task SET total_annotations = {_DONE}, cancelled_annotations = {_CANCELLED},"  # noqa: S608
+    f"UPDATE tasks_task SET total_annotations = {_DONE}, cancelled_annotations = {_CANCELLED},"  # nosec B608 # noqa: S608
     f" total_predictions = {_PREDICTIONS}, prediction_score = {_NEWEST_SCORE},"
     f" is_labeled = ({_DONE} >= overlap) WHERE id IN "
 )

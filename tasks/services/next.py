@@ -46,7 +46,7 @@ _RENEW_HELD = (
 # Take the lease unless the task filled up meanwhile (one lease row per task and user: an
 # expired one of the same user is overwritten).
 _TAKE = (
-    "INSERT INTO tasks_tasklock (task_id, user_id, expires_at, created_at)"  # noqa: S608 (constants; values are parameters)
+    "INSERT INTO tasks_tasklock (task_id, user_id, expires_at, created_at)"  # nosec B608 # noqa: S608 (constants; values are parameters)
     " SELECT t.id, %s, %s, %s FROM tasks_task t"
     f" WHERE t.id = %s AND NOT t.is_labeled AND t.overlap > t.total_annotations + {_OTHERS_LEASES}"
     " ON CONFLICT (task_id, user_id) DO UPDATE SET expires_at = excluded.expires_at"
@@ -71,7 +71,7 @@ def task_next_sql(
     """
     when = connection.ops.adapt_datetimefield_value(now)
     sql = (
-        f"SELECT {_TASK_COLUMNS} FROM tasks_task t"  # noqa: S608 (constants; values are parameters)
+        f"SELECT {_TASK_COLUMNS} FROM tasks_task t"  # nosec B608 # noqa: S608 (constants; values are parameters)
         " WHERE t.project_id = %s AND NOT t.is_labeled"
         " AND NOT EXISTS (SELECT 1 FROM tasks_annotation a"
         " WHERE a.task_id = t.id AND a.completed_by_id = %s)"
