@@ -22,5 +22,9 @@ def export_run(job_id: int) -> str:
 
 @shared_task(max_retries=0)
 def locks_expire() -> int:
-    """Periodic (CELERY_BEAT_SCHEDULE): drop the leases that ran out."""
+    """Periodic (CELERY_BEAT_SCHEDULE): drop the leases that ran out, and idempotency keys
+    older than a day."""
+    from tasks.services.idempotency import idempotency_keys_expire
+
+    idempotency_keys_expire()
     return task_locks_expired_delete()

@@ -316,3 +316,26 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Export {self.pk} ({self.export_type}) of project {self.project_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The annotation an ``Idempotency-Key`` created: the same submit sent again (a retry
+    after a lost answer) returns it instead of making a second annotation. The unique
+    constraint settles two copies racing: the later insert fails and its annotation rolls
+    back with it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+", db_index=False)
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → annotation {self.annotation_id}"

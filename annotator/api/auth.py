@@ -11,6 +11,7 @@ next request. The rules are DRF's: unknown key or inactive user -> 401 "Invalid 
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from annotator.models import User, api_token_hash
 from annotator.rawsql import columns_of, fetch_model
@@ -23,6 +24,14 @@ _USER_BY_KEY = (
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, str] | None:
+        # A header that is not latin-1 cannot come off the wire, but a WSGI caller (a test
+        # client, an embedding app) can hand one in: it is a bad header, not a crash.
+        try:
+            return super().authenticate(request)  # type: ignore[no-any-return]
+        except UnicodeEncodeError:
+            raise exceptions.AuthenticationFailed("Invalid token header.") from None
+
     def authenticate_credentials(self, key: str) -> tuple[User, str]:
         user = fetch_model(User, _USER_BY_KEY, [api_token_hash(key)])
         if user is None:

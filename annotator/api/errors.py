@@ -42,7 +42,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             {
                 "status_code": status.HTTP_409_CONFLICT,
-                "detail": f"Stale version: this is now at version {exc.current.version}.",
+                "detail": getattr(exc, "detail", None)
+                or f"Stale version: this is now at version {exc.current.version}.",
+                "reason": getattr(exc, "reason", "stale"),
                 "current": out(exc.current).data,
             },
             status=status.HTTP_409_CONFLICT,

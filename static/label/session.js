@@ -329,6 +329,10 @@ export class Session {
       this.app.dataset.saved = String(draft.version);
       this.status(`Draft saved ${new Date().toLocaleTimeString()}`);
     } catch (error) {
+      if (error instanceof HttpError && error.status === 409 && error.body?.reason === "submitted") {
+        this.status("Already submitted: nothing left to save.");
+        return;
+      }
       if (error instanceof HttpError && error.status === 409 && retry && this.current === current) {
         this.draftVersion = error.body?.current?.version ?? null;
         this.saving = false;

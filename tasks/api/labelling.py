@@ -24,6 +24,8 @@ from tasks.api.access import task_or_404
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services import task_next_take
 from tasks.services.certification import certification_answer_record, certification_status
+from tasks.services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from tasks.services.idempotency import annotation_create_once, idempotency_key_check
 from tasks.services.labelling import (
     label_draft_save,
     label_prediction_fetch,
@@ -190,17 +192,29 @@ class LabelSubmitView(APIView):
         task = task_or_404(request, pk, Action.ANNOTATE)
         data = valid_input(LabelSubmitIn, request.data)
         user = request_user(request)
-        annotation = label_submit(
-            task=task,
-            user=user,
-            result=data["result"],
-            lead_time=data.get("lead_time"),
-            notes=data["notes"],
-            parent_prediction=_parent(task, data.get("parent_prediction")),
-            annotation=_own_annotation(task, user, data.get("annotation")),
-            version=data.get("version"),
-        )
-        return _step_answer(annotation, task, user, with_next=data["next"])
+        own = _own_annotation(task, user, data.get("annotation"))
+        key = idempotency_key_check(request.headers.get(IDEMPOTENCY_HEADER))
+
+        def submit() -> Annotation:
+            return label_submit(
+                task=task,
+                user=user,
+                result=data["result"],
+                lead_time=data.get("lead_time"),
+                notes=data["notes"],
+                parent_prediction=_parent(task, data.get("parent_prediction")),
+                annotation=own,
+                version=data.get("version"),
+            )
+
+        # Updates carry a version (a replay gets 409); a new annotation may carry a key.
+        if own is not None:
+            return _step_answer(submit(), task, user, with_next=data["next"])
+        outcome = annotation_create_once(task=task, user=user, key=key, create=submit)
+        response = _step_answer(outcome.annotation, task, user, with_next=data["next"])
+        if outcome.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 def _parent(task: Task, prediction_id: int | None) -> Prediction | None:

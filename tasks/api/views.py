@@ -29,6 +29,8 @@ from tasks.api.access import (
 from tasks.api.lsquery import include_fields, ls_query_apply, ls_query_parse
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.selectors import task_list_for_user, task_list_totals, tasks_with_children
+from tasks.services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from tasks.services.idempotency import annotation_create_once, idempotency_key_check
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -174,10 +176,21 @@ class TaskAnnotationsView(APIView):
             raise ValidationError(
                 {"parent_prediction": [f"prediction {parent_id} is not of task {pk}"]}
             )
-        annotation = services.annotation_create(
-            task=task, user=request_user(request), parent_prediction=parent, **data
+        user = request_user(request)
+        outcome = annotation_create_once(
+            task=task,
+            user=user,
+            key=idempotency_key_check(request.headers.get(IDEMPOTENCY_HEADER)),
+            create=lambda: services.annotation_create(
+                task=task, user=user, parent_prediction=parent, **data
+            ),
         )
-        return Response(render.annotation_dict(annotation), status=status.HTTP_201_CREATED)
+        response = Response(
+            render.annotation_dict(outcome.annotation), status=status.HTTP_201_CREATED
+        )
+        if outcome.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class AnnotationDetailView(APIView):

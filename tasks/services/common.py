@@ -31,6 +31,14 @@ class DraftConflict(StaleVersion):
     pass
 
 
+class DraftAfterSubmit(StaleVersion):
+    """A draft of work already submitted (a late auto-save racing the submit): not stored;
+    ``current`` is the submitted annotation."""
+
+    detail = "Already submitted: the draft was not stored; this is the saved annotation."
+    reason = "submitted"
+
+
 def result_check(*, config: LabelConfig, result: Any, data: dict[str, Any]) -> list[str]:
     """Problems of a result against the config, as readable strings (empty when valid)."""
     if not isinstance(result, list):

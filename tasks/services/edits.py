@@ -15,6 +15,7 @@ from projects.services import project_broadcast
 from tasks.models import Annotation, Draft, Prediction, Task
 from tasks.services.common import (
     MAX_REPORTED_ERRORS,
+    DraftAfterSubmit,
     DraftConflict,
     missing_field_message,
     required_data_fields,
@@ -186,6 +187,12 @@ def draft_save(
     """
     if not isinstance(result, list):
         raise ValidationError({"result": ["result must be a list of result items"]})
+    if annotation is None:
+        # An auto-save that left the page before the submit and arrives after it must not
+        # come back as "unsaved work" over the submitted annotation.
+        submitted = Annotation.objects.filter(task=task, completed_by=user).order_by("-id").first()
+        if submitted is not None:
+            raise DraftAfterSubmit(submitted)
     draft = (
         Draft.objects.select_for_update()
         .filter(task=task, user=user, annotation=annotation)
