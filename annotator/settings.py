@@ -128,6 +128,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HTTPS", default=False) else "http"
 # Invitation links work once and expire after this many hours.
 INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 72, minimum=1)
+# Quality (quality.models.QualitySettings): the share of a new project's tasks that silently go
+# to several annotators (0 turns the default off; a project changes its own in its settings).
+QUALITY_OVERLAP_PERCENTAGE = env_int("QUALITY_OVERLAP_PERCENTAGE", 10, minimum=0)
 
 # --- Email: the console (stdout) unless an SMTP server is configured ---------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Annotator <annotator@localhost>")

@@ -50,3 +50,10 @@ def _fast_passwords(settings):
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _no_default_overlap(settings):
+    # The suite's tests expect Label Studio's default (one annotation a task); new projects
+    # get QUALITY_OVERLAP_PERCENTAGE of overlap in production. tests/quality sets it back.
+    settings.QUALITY_OVERLAP_PERCENTAGE = 0
