@@ -20,7 +20,8 @@ Per task: the share of agreeing annotator pairs (categorical) or the mean pairwi
 pair: the metric on the two raters' shared tasks (categorical) or their mean F1 there; per
 annotator: the mean of their pairs' values, weighted by shared tasks; per project: the metric
 on the whole tasks x annotators matrix (categorical) or the mean per-task F1.
-``Task.agreement`` is the mean per-task value over the config's supported controls.
+``Task.agreement`` is the mean per-task value over the config's supported controls that
+some annotator of the task used (a control nobody answered on a task is not compared there).
 """
 
 from __future__ import annotations
@@ -320,6 +321,8 @@ def _pairwise_f1(
     levels: dict[int, list[float]] = defaultdict(list)
     depth = 0
     for t, answers in by_task.items():
+        if not any(answer for _, answer in answers):
+            continue  # nobody used the control on this task: nothing to compare
         values = []
         for (u1, a1), (u2, a2) in combinations(sorted(answers, key=lambda x: x[0]), 2):
             value = compare(a1, a2)
