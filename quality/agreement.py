@@ -33,12 +33,13 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
+import orjson
+from django.db import connection
 
 from projects.labelconfig.schema import ControlTag, LabelConfig
 from projects.models import Project
 from quality import metrics
 from quality.metrics import MISSING, Box, Path, Score, Span
-from tasks.models import Annotation
 
 KINDS = {
     "Choices": "categorical",
@@ -178,27 +179,42 @@ class Ratings:
     rows: list[tuple[int, int, Any]]  # (task index, user index, result)
 
 
+_RATINGS_SQL = (
+    "SELECT a.task_id, a.completed_by_id, {result} FROM tasks_annotation a"
+    " JOIN tasks_task t ON t.id = a.task_id"
+    " WHERE a.project_id = %s AND a.was_cancelled = %s AND a.ground_truth = %s"
+    " AND a.completed_by_id IS NOT NULL AND t.total_annotations >= 2{tasks}"
+    " ORDER BY a.id"
+)
+
+
 def ratings_read(*, project: Project, task_ids: Iterable[int] | None = None) -> Ratings:
-    """One query, in id order so a user's later annotation of a task replaces the earlier."""
-    qs = Annotation.objects.filter(
-        project=project,
-        was_cancelled=False,
-        ground_truth=False,
-        completed_by__isnull=False,
-        task__total_annotations__gte=2,
-    )
+    """One query, in id order so a user's later annotation of a task replaces the earlier.
+    Plain SQL with the result as text decoded by orjson: the JSON decoding of the ORM was
+    most of the time of a project's agreement."""
+    params: list[Any] = [project.pk, False, False]
+    tasks_sql = ""
     if task_ids is not None:
-        qs = qs.filter(task_id__in=list(task_ids))
+        wanted = [int(t) for t in task_ids]
+        tasks_sql = (
+            f" AND a.task_id IN ({', '.join(['%s'] * len(wanted))})" if wanted else " AND 1 = 0"
+        )
+        params += wanted
+    text = "a.result::text" if connection.vendor == "postgresql" else "a.result"
+    sql = _RATINGS_SQL.format(result=text, tasks=tasks_sql)
     latest: dict[tuple[int, int], Any] = {}
-    for task_id, user_id, result in qs.order_by("id").values_list(
-        "task_id", "completed_by_id", "result"
-    ):
-        latest[(task_id, user_id)] = result
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for task_id, user_id, result in cursor.fetchall():
+            latest[(task_id, user_id)] = result
     tasks = sorted({t for t, _ in latest})
     users = sorted({u for _, u in latest})
     t_index = {t: i for i, t in enumerate(tasks)}
     u_index = {u: i for i, u in enumerate(users)}
-    rows = [(t_index[t], u_index[u], r) for (t, u), r in latest.items()]
+    rows = [
+        (t_index[t], u_index[u], orjson.loads(r) if isinstance(r, str | bytes) else r)
+        for (t, u), r in latest.items()
+    ]
     return Ratings(task_ids=tasks, user_ids=users, rows=rows)
 
 

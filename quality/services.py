@@ -135,10 +135,25 @@ def project_agreement_refresh(*, project: Project) -> int:
     Task.objects.filter(project=project, agreement__isnull=False).exclude(
         id__in=list(values)
     ).update(agreement=None)
-    rows = [Task(pk=t, agreement=v) for t, v in values.items()]
-    Task.objects.bulk_update(rows, ["agreement"], batch_size=500)
+    _agreement_write(values)
     _escalate(project=project, values=values)
-    return len(rows)
+    return len(values)
+
+
+def _agreement_write(values: dict[int, float]) -> None:
+    """Per-task values take few distinct values (two annotators on one choice: 0 or 1), so one
+    UPDATE per value and id chunk beats a CASE per row; many distinct values (spans) use
+    bulk_update."""
+    by_value: dict[float, list[int]] = {}
+    for task_id, value in values.items():
+        by_value.setdefault(value, []).append(task_id)
+    if len(by_value) > 200:
+        rows = [Task(pk=t, agreement=v) for t, v in values.items()]
+        Task.objects.bulk_update(rows, ["agreement"], batch_size=500)
+        return
+    for value, ids in by_value.items():
+        for start in range(0, len(ids), 5000):
+            Task.objects.filter(id__in=ids[start : start + 5000]).update(agreement=value)
 
 
 # --- arbitration -----------------------------------------------------------------------------
