@@ -26,4 +26,3 @@ def test_quick_agreement_benchmark_runs():
         "krippendorff", "fleiss", "cohen", "gwet"
     }  # fmt: skip
     assert 0.5 < report["gwet_ac1"] < 1.0
-
