@@ -60,7 +60,8 @@ def overlap_apply(*, project: Project, after_id: int = 0) -> int:
     with transaction.atomic():
         marked = fresh.annotate(bucket=_bucket()).filter(chosen).values("id")
         overlapped = Task.objects.filter(id__in=marked).update(overlap=qs.overlap_annotators)
-        fresh.exclude(id__in=marked).exclude(overlap=1).update(overlap=1)
+        if not after_id:  # an import (after_id) writes new tasks with overlap 1 already
+            fresh.exclude(id__in=marked).exclude(overlap=1).update(overlap=1)
     return overlapped
 
 
