@@ -11,7 +11,7 @@ class QualityConfig(AppConfig):
 
         from projects.models import Project
         from tasks.models import Annotation, Task
-        from tasks.signals import annotation_saved, tasks_imported
+        from tasks.signals import annotation_deleted, annotation_saved, tasks_imported
 
         def refresh(sender: Any, annotation: Annotation, created: bool, **kwargs: Any) -> None:
             # The hottest write: stay O(1). The task is cached on the annotation by
@@ -30,10 +30,19 @@ class QualityConfig(AppConfig):
 
             transaction.on_commit(run)
 
+        def deleted(sender: Any, task_id: int, **kwargs: Any) -> None:
+            def run() -> None:
+                from quality.services import task_agreement_refresh
+
+                task_agreement_refresh(task_id=task_id)
+
+            transaction.on_commit(run)
+
         def sample(sender: Any, project: Project, after_id: int, **kwargs: Any) -> None:
             from quality.services import overlap_apply
 
             overlap_apply(project=project, after_id=after_id)
 
         annotation_saved.connect(refresh, sender=Annotation, weak=False)
+        annotation_deleted.connect(deleted, sender=Annotation, weak=False)
         tasks_imported.connect(sample, sender=Task, weak=False)

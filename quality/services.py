@@ -123,7 +123,11 @@ def task_agreement_refresh(*, task_id: int) -> float | None:
     )
     value = values.get(task_id)
     Task.objects.filter(pk=task_id).update(agreement=value)
-    if value is not None:
+    threshold = quality_settings_get(project=task.project).agreement_threshold
+    if value is None or threshold is None or value >= threshold:
+        # An edit or a deletion settled the dispute before an expert did.
+        ArbitrationItem.objects.filter(task_id=task_id, status=ArbitrationStatus.OPEN).delete()
+    else:
         _escalate(project=task.project, values={task_id: value})
     return value
 

@@ -13,3 +13,7 @@ annotation_saved = Signal()
 # ``after_id``: the new tasks are the project's tasks with a larger id. A receiver may write
 # to those tasks (quality's overlap sampling does) with set-based statements.
 tasks_imported = Signal()
+
+# Sent after an annotation is deleted (inside the transaction); kwargs ``task_id`` and
+# ``project_id``. Receivers queue their work with ``transaction.on_commit``.
+annotation_deleted = Signal()

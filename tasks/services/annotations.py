@@ -22,7 +22,7 @@ from tasks.services.common import (
     task_counters_refresh,
     task_row_lock,
 )
-from tasks.signals import annotation_saved
+from tasks.signals import annotation_deleted, annotation_saved
 
 _INSERT_ANNOTATION = (
     "INSERT INTO tasks_annotation (task_id, project_id, completed_by_id, result, was_cancelled,"
@@ -232,6 +232,7 @@ def annotation_delete(*, annotation: Annotation) -> None:
     )
     annotation.delete()
     task_counters_refresh(task_ids=[task_id])
+    annotation_deleted.send(sender=Annotation, task_id=task_id, project_id=project_id)
     project_broadcast(
         project_id=project_id,
         event={"type": "annotation.deleted", "task": task_id, "annotation": pk},

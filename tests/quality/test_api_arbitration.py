@@ -11,7 +11,7 @@ from projects.services import project_member_set
 from quality.models import ArbitrationItem, ArbitrationStatus
 from quality.services import project_agreement_refresh, quality_settings_update
 from tasks.models import Annotation, Task
-from tasks.services import annotation_create, tasks_import
+from tasks.services import annotation_create, annotation_delete, annotation_update, tasks_import
 from tests.api_helpers import api
 from tests.factories import add_member, choice, make_project, make_user
 
@@ -144,3 +144,24 @@ def test_the_arbitration_page_lists_tasks_with_results_escaped(disputed):
     page = client.get(f"/projects/{project.pk}/arbitration/").content.decode()
     assert f'data-task="{ids[0]}"' in page and "Adopt as ground truth" in page
     assert "<b>Bob</b>" not in page and "&lt;b&gt;Bob&lt;/b&gt;" in page
+
+
+def test_an_edit_that_settles_the_dispute_takes_the_task_out_of_the_queue(
+    disputed, django_capture_on_commit_callbacks
+):
+    _, ids, *_ = disputed
+    mine = Annotation.objects.get(task_id=ids[0], completed_by__username="ann2")
+    with django_capture_on_commit_callbacks(execute=True):
+        annotation_update(annotation=mine, version=mine.version, result=[choice("greet")])
+    assert Task.objects.get(pk=ids[0]).agreement == 1.0
+    assert not ArbitrationItem.objects.filter(task_id=ids[0]).exists()
+
+
+def test_deleting_an_annotation_recomputes_the_tasks_agreement(
+    disputed, django_capture_on_commit_callbacks
+):
+    _, ids, *_ = disputed
+    with django_capture_on_commit_callbacks(execute=True):
+        annotation_delete(annotation=Annotation.objects.filter(task_id=ids[0]).first())
+    assert Task.objects.get(pk=ids[0]).agreement is None
+    assert not ArbitrationItem.objects.filter(task_id=ids[0]).exists()
