@@ -203,7 +203,8 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _pg(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            # WITH (FORCE): the connection pool may still hold sessions.
+            _pg(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":
