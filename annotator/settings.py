@@ -133,6 +133,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("HTTPS", default=False) else "http"
 # Invitation links work once and expire after this many hours.
 INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 72, minimum=1)
+# Quality (quality.models.QualitySettings): the share of a new project's tasks that silently go
+# to several annotators (0 turns the default off; a project changes its own in its settings).
+QUALITY_OVERLAP_PERCENTAGE = env_int("QUALITY_OVERLAP_PERCENTAGE", 10, minimum=0)
 
 # --- Single sign-on: OpenID Connect and SAML 2.0 (allauth's providers) -----------------------
 # Identity providers come from the admin (Social applications) or from these JSON lists (README

@@ -59,6 +59,9 @@ class Server:
             "SECRET_KEY": secrets.token_urlsafe(64),
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
+            # One annotation a task (Label Studio's default, the workload compared): with
+            # quality's default overlap a task handed to two annotators counts as a double.
+            "QUALITY_OVERLAP_PERCENTAGE": "0",
         }
         for key in ("DATABASE_URL", "REDIS_URL"):
             self.env.pop(key, None)

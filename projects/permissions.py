@@ -14,8 +14,9 @@ annotator   annotates the tasks handed to them (below); sees only those tasks, a
             with blind annotation (the project's default) only their own results
 =========== ====================================================================
 
-The annotator's level (junior, senior, expert) is data for routing and dashboards: it grants
-no permission.
+The annotator's level (junior, senior, expert) is data for routing and dashboards; it grants
+one permission: experts (of any role) decide the tasks of quality's arbitration queue
+(``may_arbitrate``). Agreement figures (quality) are for reviewers and managers.
 
 Tasks handed to an annotator
 ----------------------------
@@ -73,6 +74,7 @@ from django.db.models import (
 
 from annotator.models import User
 from projects.models import (
+    AnnotatorLevel,
     OrganizationMember,
     OrganizationRole,
     Project,
@@ -104,6 +106,20 @@ def role_allows(role: str | None, action: Action) -> bool:
 def sees_all_tasks(role: str | None) -> bool:
     """Reviewers and managers see every task of the project; annotators their own."""
     return role_allows(role, Action.VIEW_ALL)
+
+
+def member_level(*, project: Project, user: User) -> str | None:
+    """The user's level in the project (None: not a member)."""
+    return (
+        ProjectMember.objects.filter(project=project, user=user).values_list("level", flat=True)
+    ).first()
+
+
+def may_arbitrate(*, role: str | None, level: str | None) -> bool:
+    """Who decides escalated tasks (quality's arbitration queue): managers, and members of
+    any role whose level is expert. An expert annotator sees the escalated tasks' results of
+    every annotator there, blind annotation or not: comparing them is the job."""
+    return role_allows(role, Action.MANAGE) or (role is not None and level == AnnotatorLevel.EXPERT)
 
 
 def sees_others_work(role: str | None, project: Project) -> bool:

@@ -1,5 +1,54 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
 class QualityConfig(AppConfig):
     name = "quality"
+
+    def ready(self) -> None:
+        from django.db import transaction
+
+        from projects.models import Project
+        from tasks.models import Annotation, Task
+        from tasks.signals import annotation_deleted, annotation_saved, tasks_imported
+
+        def refresh(sender: Any, annotation: Annotation, created: bool, **kwargs: Any) -> None:
+            # The hottest write: stay O(1). The task is cached on the annotation by
+            # annotation_create/update; its counters are those before this annotation.
+            if annotation.ground_truth:
+                return
+            cached = Annotation.task.is_cached(annotation)  # type: ignore[attr-defined]
+            if cached and annotation.task.total_annotations + int(created) < 2:
+                return
+            task_id = annotation.task_id
+
+            def run() -> None:
+                from quality.services import task_agreement_refresh
+
+                task_agreement_refresh(task_id=task_id)
+
+            transaction.on_commit(run)
+
+        def deleted(sender: Any, task_id: int, **kwargs: Any) -> None:
+            def run() -> None:
+                from quality.services import task_agreement_refresh
+
+                task_agreement_refresh(task_id=task_id)
+
+            transaction.on_commit(run)
+
+        def sample(sender: Any, project: Project, after_id: int, **kwargs: Any) -> None:
+            from quality.services import overlap_apply
+
+            overlap_apply(project=project, after_id=after_id)
+
+        annotation_saved.connect(refresh, sender=Annotation, weak=False)
+        annotation_deleted.connect(deleted, sender=Annotation, weak=False)
+        tasks_imported.connect(sample, sender=Task, weak=False)
+
+        from projects.backup import backup_register
+        from quality.models import ArbitrationItem, QualitySettings
+
+        backup_register(QualitySettings, "project")
+        backup_register(ArbitrationItem, "project")

@@ -1,13 +1,17 @@
-"""Reads of the quality app: productivity per member (for the quality dashboards)."""
+"""Reads of the quality app: productivity per member (for the quality dashboards), the
+arbitration queue."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Max, Min, Q, Sum
 
+from annotator.models import User
 from projects.models import Project, ProjectMember
+from quality.models import ArbitrationItem, ArbitrationStatus
 from tasks.models import Annotation
 
 
@@ -82,3 +86,57 @@ def productivity_list(*, project: Project, only_user: int | None = None) -> list
         row.mean_lead_time = t["timed_spent"] / t["timed"] if t["timed"] else None
         row.first_at, row.last_at = t["first"], t["last"]
     return sorted(rows.values(), key=lambda row: row.username)
+
+
+# --- arbitration queue ---------------------------------------------------------------------
+@dataclass
+class ArbitrationRow:
+    """An open item of the arbitration queue with the task and its annotators' results."""
+
+    task_id: int
+    agreement: float
+    created_at: datetime
+    data: dict[str, Any]
+    annotations: list[dict[str, Any]]
+
+
+def arbitration_list(*, project: Project, limit: int = 50) -> list[ArbitrationRow]:
+    """Open items, oldest first, with each item's finished annotations (two queries)."""
+    items = list(
+        ArbitrationItem.objects.filter(project=project, status=ArbitrationStatus.OPEN)
+        .select_related("task")
+        .order_by("id")[:limit]
+    )
+    by_task: dict[int, list[dict[str, Any]]] = {i.task_id: [] for i in items}
+    found = (
+        Annotation.objects.filter(task_id__in=list(by_task), was_cancelled=False)
+        .order_by("id")
+        .values("id", "task_id", "completed_by_id", "completed_by__username", "result")
+    )
+    for a in found:
+        by_task[a["task_id"]].append(
+            {
+                "id": a["id"],
+                "user_id": a["completed_by_id"],
+                "username": a["completed_by__username"] or "",
+                "result": a["result"],
+            }
+        )
+    return [
+        ArbitrationRow(
+            task_id=i.task_id,
+            agreement=i.agreement,
+            created_at=i.created_at,
+            data=i.task.data,
+            annotations=by_task[i.task_id],
+        )
+        for i in items
+    ]
+
+
+def arbitration_item_get(*, project: Project, task_id: int) -> ArbitrationItem | None:
+    return ArbitrationItem.objects.filter(project=project, task_id=task_id).first()
+
+
+def usernames(*, user_ids: list[int]) -> dict[int, str]:
+    return dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))

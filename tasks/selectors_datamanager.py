@@ -341,6 +341,7 @@ def datamanager_page(
     if flt.author is not None:
         for row in out:
             row.agreement = None  # agreement tells how others labelled the task
+            row.overlap = 1  # and annotators are not told a task goes to several of them
     if decorate and out:
         _decorate(out, flt.author)
     return TaskPage(rows=out, next=next_cursor)

@@ -84,3 +84,10 @@ def redis_server_binary() -> str:
     if found is None:
         _missing("redis-server is not installed")
     return str(found)
+
+
+@pytest.fixture(autouse=True)
+def _no_default_overlap(settings):
+    # The suite's tests expect Label Studio's default (one annotation a task); new projects
+    # get QUALITY_OVERLAP_PERCENTAGE of overlap in production. tests/quality sets it back.
+    settings.QUALITY_OVERLAP_PERCENTAGE = 0

@@ -12,9 +12,20 @@ from typing import Any
 
 from rest_framework.fields import DateTimeField
 
+from projects.permissions import sees_all_tasks
 from tasks.models import Annotation, Prediction, Task
 
 _datetime = DateTimeField()
+
+
+def overlap_hidden(rows: list[dict[str, Any]], role: str | None) -> list[dict[str, Any]]:
+    """Annotators are not told that a task goes to several of them (quality's overlap): they
+    read ``overlap`` 1. Reviewers and managers read the real value."""
+    if not sees_all_tasks(role):
+        for row in rows:
+            if "overlap" in row:
+                row["overlap"] = 1
+    return rows
 
 
 def task_dict(task: Task) -> dict[str, Any]:

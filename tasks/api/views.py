@@ -34,7 +34,9 @@ from tasks.services.idempotency import annotation_create_once, idempotency_key_c
 
 
 # --- tasks ----------------------------------------------------------------------------------
-def _task_page(request: Request, tasks: QuerySet[Task], annotations: Q) -> Response:
+def _task_page(
+    request: Request, tasks: QuerySet[Task], annotations: Q, role: str | None
+) -> Response:
     """Label Studio's ``{"tasks": [...], "total": N, "total_annotations": N,
     "total_predictions": N}`` page. ``after=<id>`` pages by keyset
     (constant time at any depth, no total); ``next`` always carries that cursor. Label
@@ -67,6 +69,7 @@ def _task_page(request: Request, tasks: QuerySet[Task], annotations: Q) -> Respo
         rows = list(tasks[start : start + size])
     out = s.TaskFullOut if query["fields"] == "all" else s.TaskOut
     rendered = cast(list[dict[str, Any]], out(rows, many=True).data)
+    rendered = render.overlap_hidden(rendered, role)
     body["tasks"] = include_fields(rendered, query.get("include"))
     by_id = parsed.ordering == ("id",)
     body["next"] = (
@@ -88,7 +91,9 @@ def _with(request: Request, **params: Any) -> str:
 def _project_task_page(request: Request, project: Project) -> Response:
     """The tasks of the project the caller sees (annotators: those handed to them)."""
     tasks = Task.objects.filter(task_scope(request, project), project=project)
-    return _task_page(request, tasks, annotation_scope(request, project, project))
+    return _task_page(
+        request, tasks, annotation_scope(request, project, project), effective_role(project)
+    )
 
 
 class TaskListView(APIView):
@@ -141,7 +146,8 @@ class TaskDetailView(APIView):
         task = task_or_404(request, pk)
         annotations = annotation_scope(request, task, task.project)
         full = tasks_with_children(Task.objects.filter(pk=task.pk), annotations=annotations).get()
-        return Response(s.TaskFullOut(full).data)
+        body = cast(dict[str, Any], s.TaskFullOut(full).data)
+        return Response(render.overlap_hidden([body], effective_role(task))[0])
 
     @extend_schema(request=s.TaskPatchIn, responses={200: s.TaskOut, **ERRORS})
     def patch(self, request: Request, pk: int) -> Response:
@@ -380,7 +386,7 @@ class NextTaskView(APIView):
             if project.model_version:
                 shown = shown.filter(model_version=project.model_version)
             predictions = list(shown)
-        body = render.task_dict(task)
+        body = render.overlap_hidden([render.task_dict(task)], effective_role(project))[0]
         body["predictions"] = [render.prediction_dict(p) for p in predictions]
         body["annotations"] = []
         return Response(body)

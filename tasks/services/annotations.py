@@ -24,7 +24,7 @@ from tasks.services.common import (
     task_row_lock,
 )
 from tasks.services.webhooks import annotations_deleted_webhooks
-from tasks.signals import annotation_saved
+from tasks.signals import annotation_deleted, annotation_saved
 
 _INSERT_ANNOTATION = (
     "INSERT INTO tasks_annotation (task_id, project_id, completed_by_id, result, was_cancelled,"
@@ -236,6 +236,7 @@ def annotation_delete(*, annotation: Annotation) -> None:
     annotation.delete()
     task_counters_refresh(task_ids=[task_id])
     annotations_deleted_webhooks(project=annotation.task.project, ids=[pk])
+    annotation_deleted.send(sender=Annotation, task_id=task_id, project_id=project_id)
     project_broadcast(
         project_id=project_id,
         event={"type": "annotation.deleted", "task": task_id, "annotation": pk},

@@ -36,6 +36,7 @@ from tasks.services.common import (
     task_overlap_for,
 )
 from tasks.services.webhooks import tasks_event_webhooks
+from tasks.signals import tasks_imported
 
 IMPORT_BATCH = 2000
 # PostgreSQL plans from table statistics that autovacuum refreshes only later: right after a
@@ -219,6 +220,8 @@ def tasks_import(
     config = project.parsed_config
     required = required_data_fields(config)
     start = Task.objects.filter(project=project).count()
+    last = Task.objects.filter(project=project).order_by("-id").values_list("id", flat=True)[:1]
+    after_id = next(iter(last), 0)
     summary = ImportSummary()
     errors: list[dict[str, Any]] = []
     batch: list[dict[str, Any]] = []
@@ -273,6 +276,7 @@ def tasks_import(
     ]
     if grown:
         transaction.on_commit(lambda: table_statistics_refresh_soon(tables=grown))
+    tasks_imported.send(sender=Task, project=project, after_id=after_id)
     # One summary event per import, never one per task.
     audit_record(
         action="tasks.import",

@@ -169,6 +169,14 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "queue": {"get": VIEW, "patch": MANAGE},
     "queue-refresh": {"post": MANAGE},
     "learning": {"get": VIEW},
+    # Agreement and quality settings: reviewers and managers (annotators are not told which
+    # tasks overlap); the arbitration queue: managers and expert members (the world's
+    # reviewer and annotator are juniors: tests/quality/test_api_arbitration.py has experts).
+    "agreement": {"get": r(SEE_ALL)},
+    "agreement-refresh": {"post": MANAGE},
+    "quality-settings": {"get": r(SEE_ALL), "put": MANAGE},
+    "arbitration": {"get": MANAGE},
+    "arbitration-resolve": {"post": MANAGE},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -187,6 +195,7 @@ PAGES: dict[str, Rule] = {
     "accounts:project-invites": MANAGE,
     "accounts:project-audit": MANAGE,
     "activelearn:learning": VIEW,
+    "quality:arbitration": MANAGE,  # and expert members
     "projects:list": ANY_USER,
     "projects:detail": VIEW,
     "data-manager": VIEW,
@@ -370,6 +379,7 @@ def _body(name: str, ids: dict[str, int]) -> Any:
         "model-versions": {"control": "intent"},
         "ml-settings": {"retrain_every": 0},
         "queue": {"batch_size": 50},
+        "quality-settings": {"agreement_threshold": 0.4},
     }
     return bodies.get(name, {"result": []})
 
@@ -395,6 +405,7 @@ def _url(route: str, ids: dict[str, int]) -> str:
     route = route.replace("<id:pk>", str(ids.get(resource, 0)))
     route = route.replace("<int:project_id>", str(ids["projects"]))
     route = route.replace("<int:task_id>", str(ids["tasks"]))
+    route = route.replace("<id:task_id>", str(ids["tasks"]))
     route = route.replace("<path:path>", f"projects/{ids['projects']}/media/picture.png")
     return "/" + route
 
