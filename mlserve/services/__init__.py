@@ -5,6 +5,7 @@ from mlserve.services.common import (
     project_language,
     validation_split,
 )
+from mlserve.services.embeddings import project_encoder, task_embeddings
 from mlserve.services.entities import (
     EntityExample,
     entity_controls,
@@ -12,6 +13,7 @@ from mlserve.services.entities import (
     entity_model_load,
 )
 from mlserve.services.finetuning import mc_dropout_probabilities
+from mlserve.services.intents import model_load
 from mlserve.services.preannotate import french_preannotate, ner_label_map
 from mlserve.services.remote import (
     BackendError,
@@ -41,13 +43,10 @@ from mlserve.services.serving import (
 from mlserve.services.training import (
     TrainingExample,
     intent_controls,
-    model_load,
     model_version_create,
     model_version_train,
     predictions_write,
-    project_encoder,
     retrain_due,
-    task_embeddings,
     task_texts,
     trainable_controls,
     training_examples,

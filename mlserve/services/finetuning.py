@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix, hstack
 from mlserve.builtin.encoders import encode
 from mlserve.builtin.intent import IntentClassifier, MultiLabelIntentClassifier, softmax
 from mlserve.models import ModelKind, ModelVersion
-from mlserve.services.training import model_load
+from mlserve.services.intents import model_load
 
 HEAD_DROPOUT = 0.1
 

@@ -1,6 +1,7 @@
-"""What the intent model reads from annotations and writes as predictions, for single-label
-controls (``<Choices>``, ``choice="single"``) and multi-label ones (``<Choices
-choice="multiple">``, ``<Taxonomy>``), and how a version is scored.
+"""The intent model's pieces: what it reads from annotations and writes as predictions, for
+single-label controls (``<Choices>``, ``choice="single"``) and multi-label ones (``<Choices
+choice="multiple">``, ``<Taxonomy>``), how a version is scored, loaded, and fitted (a head
+warm-started from the previous version's, or the fine-tuned transformer).
 
 A taxonomy path is one label, its parts joined by ``PATH_SEPARATOR`` ("Food / Drinks /
 Tea"); predictions split it back into Label Studio's ``{"taxonomy": [[part, ...], ...]}``.
@@ -8,11 +9,16 @@ Tea"); predictions split it back into Label Studio's ``{"taxonomy": [[part, ...]
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
+from django.core.files.storage import default_storage
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 
+from mlserve.builtin.finetune import FINETUNE_ENCODER, FineTunedIntentClassifier
+from mlserve.builtin.intent import IntentClassifier, MultiLabelIntentClassifier, model_from_bytes
+from mlserve.models import ModelKind, ModelStatus, ModelVersion
 from projects.labelconfig.schema import ControlTag
 
 PATH_SEPARATOR = " / "
@@ -118,3 +124,79 @@ def intent_evaluate(
         "macro_f1": round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 4),
         "report": _rounded_report(report),
     }
+
+
+def model_load(version: ModelVersion) -> Any:
+    """The version's trained model (``IntentClassifier``, ``MultiLabelIntentClassifier`` or
+    ``FineTunedIntentClassifier``), kept in memory per process: an artifact never changes,
+    and its name is never reused (``artifact_name``), so its path identifies it."""
+    return _model_at(version.artifact)
+
+
+@functools.lru_cache(maxsize=8)
+def _model_at(artifact: str) -> Any:
+    with default_storage.open(artifact, "rb") as handle:
+        return model_from_bytes(handle.read())
+
+
+def _warm_source(version: ModelVersion, *, multi_label: bool) -> tuple[str, Any] | None:
+    """(name, model) a retrain starts from: the control's active version, else its newest
+    ready one, when it is a head of the same kind (single or multi-label) on the same
+    encoder (a fine-tuned transformer is no start for a head)."""
+    previous = (
+        ModelVersion.objects.filter(
+            project_id=version.project_id,
+            control=version.control,
+            kind=ModelKind.INTENT,
+            status=ModelStatus.READY,
+            encoder=version.encoder,
+            number__lt=version.number,
+        )
+        .exclude(artifact="")
+        .exclude(metrics__has_key="finetuned")
+        .order_by("-is_active", "-number")
+        .first()
+    )
+    if previous is None:
+        return None
+    try:
+        model = model_load(previous)
+    except (OSError, ValueError):
+        return None  # its artifact is gone: train from scratch
+    if not model.needs_embeddings or model.multi_label != multi_label:
+        return None
+    return previous.name, model
+
+
+def head_fit(
+    *,
+    version: ModelVersion,
+    control: ControlTag,
+    texts: list[str],
+    label_sets: list[tuple[str, ...]],
+    vectors: Any,
+) -> Any:
+    """A head for ``control`` (one label per text, or several), warm-started from the
+    previous version's head when there is one to start from."""
+    source = _warm_source(version, multi_label=not control.is_single)
+    model: Any
+    if control.is_single:
+        model = IntentClassifier.fit(
+            texts, vectors, [labels[0] for labels in label_sets], encoder=version.encoder,
+            warm_from=source[1] if source else None,
+        )  # fmt: skip
+    else:
+        model = MultiLabelIntentClassifier.fit(
+            texts, vectors, label_sets, encoder=version.encoder,
+            warm_from=source[1] if source else None,
+        )  # fmt: skip
+    if source is not None and "warm_start" in model.info:
+        model.info["warm_start"] = {"from": source[0], **model.info["warm_start"]}
+    return model
+
+
+def transformer_finetune(*, version: ModelVersion, texts: list[str], labels: list[str]) -> Any:
+    """The transformer fine-tuned on ``texts``; the version records MiniLM, its start."""
+    ModelVersion.objects.filter(pk=version.pk).update(encoder=FINETUNE_ENCODER)
+    version.encoder = FINETUNE_ENCODER
+    return FineTunedIntentClassifier.fit(texts, labels)

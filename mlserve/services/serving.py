@@ -17,13 +17,8 @@ from mlserve.builtin.encoders import encode
 from mlserve.models import ModelVersion
 from mlserve.selectors import active_versions
 from mlserve.services.common import text_field, text_of
-from mlserve.services.intents import intent_result
-from mlserve.services.training import (
-    _intent_control,
-    intent_controls,
-    model_load,
-    model_version_create,
-)
+from mlserve.services.intents import intent_result, model_load
+from mlserve.services.training import _intent_control, intent_controls, model_version_create
 from projects.models import Project
 
 MODEL_CLASS = "AnnotatorBuiltinModels"

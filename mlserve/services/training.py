@@ -10,9 +10,8 @@ predictions stored as Label Studio predictions, with the full probability vector
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,14 +23,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from mlserve.builtin.encoders import DEFAULT_ENCODER, ENCODERS, encode, encoder_for_language
-from mlserve.builtin.intent import IntentClassifier, MultiLabelIntentClassifier, model_from_bytes
+from mlserve.builtin.encoders import ENCODERS
 from mlserve.models import (
     ModelKind,
     ModelStatus,
     ModelVersion,
     PredictionProbabilities,
-    TaskEmbedding,
 )
 from mlserve.selectors import active_versions
 from mlserve.services import entities
@@ -40,13 +37,21 @@ from mlserve.services.common import (
     artifact_name,
     finetune_wanted,
     model_version_activate,
-    project_language,
     text_chunks,
     text_field,
     text_of,
     validation_split,
 )
-from mlserve.services.intents import intent_evaluate, intent_result, labels_of, score_key
+from mlserve.services.embeddings import project_encoder, task_embeddings
+from mlserve.services.intents import (
+    head_fit,
+    intent_evaluate,
+    intent_result,
+    labels_of,
+    model_load,
+    score_key,
+    transformer_finetune,
+)
 from projects.labelconfig import LabelConfig
 from projects.labelconfig.schema import ControlTag
 from projects.models import Project
@@ -55,7 +60,6 @@ from tasks.services.common import task_counters_refresh
 from tasks.services.labelling import PredictionFetch
 
 INTENT_TAGS = ("Choices", "Taxonomy")
-EMBED_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -149,46 +153,6 @@ def training_examples(*, project: Project, control_name: str) -> list[TrainingEx
     return examples
 
 
-def task_embeddings(
-    items: Sequence[tuple[int, str]],
-    *,
-    encoder: str = DEFAULT_ENCODER,
-    progress: Progress | None = None,
-) -> Any:
-    """Embeddings of (task id, text) pairs, in order: computed once per task and encoder and
-    kept in ``TaskEmbedding`` (a task's text does not change after import)."""
-    ids = [task_id for task_id, _ in items]
-    stored = {
-        task_id: np.frombuffer(bytes(vector), dtype=np.float32)
-        for task_id, vector in TaskEmbedding.objects.filter(
-            encoder=encoder, task_id__in=ids
-        ).values_list("task_id", "vector")
-    }
-    missing = [(task_id, text) for task_id, text in items if task_id not in stored]
-    for start in range(0, len(missing), EMBED_CHUNK):
-        chunk = missing[start : start + EMBED_CHUNK]
-        vectors = encode([text for _, text in chunk], encoder=encoder)
-        TaskEmbedding.objects.bulk_create(
-            [
-                TaskEmbedding(task_id=task_id, encoder=encoder, vector=vector.tobytes())
-                for (task_id, _), vector in zip(chunk, vectors, strict=True)
-            ],
-            ignore_conflicts=True,
-        )
-        stored.update({task_id: v for (task_id, _), v in zip(chunk, vectors, strict=True)})
-        if progress is not None:
-            progress(min(1.0, (start + len(chunk)) / len(missing)))
-    if not ids:
-        return np.zeros((0, ENCODERS[encoder]), dtype=np.float32)
-    return np.stack([stored[task_id] for task_id in ids])
-
-
-def project_encoder(*, project: Project) -> str:
-    """The sentence encoder of the project's language (``ProjectMLSettings.language``, else
-    its tasks' ``data.lang``): MiniLM for English, the multilingual encoder otherwise."""
-    return encoder_for_language(project_language(project=project))
-
-
 @transaction.atomic
 def model_version_create(
     *, project: Project, control: str, encoder: str | None = None
@@ -215,19 +179,6 @@ def model_version_create(
     )
 
 
-def model_load(version: ModelVersion) -> Any:
-    """The version's trained model (``IntentClassifier``, ``MultiLabelIntentClassifier`` or
-    ``FineTunedIntentClassifier``), kept in memory per process: an artifact never changes,
-    and its name is never reused (``artifact_name``), so its path identifies it."""
-    return _model_at(version.artifact)
-
-
-@functools.lru_cache(maxsize=8)
-def _model_at(artifact: str) -> Any:
-    with default_storage.open(artifact, "rb") as handle:
-        return model_from_bytes(handle.read())
-
-
 def builtin_task_predict(task: Task) -> PredictionFetch | None:
     """The labelling page's fetcher (registered in apps.py, before the external backends'):
     a task opened without a prediction is predicted by the project's active built-in intent
@@ -242,64 +193,6 @@ def builtin_task_predict(task: Task) -> PredictionFetch | None:
         return PredictionFetch(prediction=None, notice=f"No prediction from {version.name}: {exc}")
     found = Prediction.objects.filter(task=task, model_version=version.name).order_by("-id").first()
     return PredictionFetch(prediction=found) if found is not None else None
-
-
-def _warm_source(version: ModelVersion, *, multi_label: bool) -> tuple[str, Any] | None:
-    """(name, model) a retrain starts from: the control's active version, else its newest
-    ready one, when it is a head of the same kind (single or multi-label) on the same
-    encoder; a fine-tuned transformer is no start for a head."""
-    previous = (
-        ModelVersion.objects.filter(
-            project_id=version.project_id,
-            control=version.control,
-            kind=ModelKind.INTENT,
-            status=ModelStatus.READY,
-            encoder=version.encoder,
-            number__lt=version.number,
-        )
-        .exclude(artifact="")
-        .order_by("-is_active", "-number")
-        .first()
-    )
-    if previous is None:
-        return None
-    try:
-        model = model_load(previous)
-    except (OSError, ValueError):
-        return None  # its artifact is gone: train from scratch
-    if not model.needs_embeddings or model.multi_label != multi_label:
-        return None
-    return previous.name, model
-
-
-def _fit_head(
-    version: ModelVersion, control: ControlTag, train: list[TrainingExample], vectors: Any
-) -> Any:
-    source = _warm_source(version, multi_label=not control.is_single)
-    texts = [e.text for e in train]
-    model: Any
-    if control.is_single:
-        model = IntentClassifier.fit(
-            texts, vectors, [e.label for e in train], encoder=version.encoder,
-            warm_from=source[1] if source else None,
-        )  # fmt: skip
-    else:
-        model = MultiLabelIntentClassifier.fit(
-            texts, vectors, [e.label_set for e in train], encoder=version.encoder,
-            warm_from=source[1] if source else None,
-        )  # fmt: skip
-    if source is not None and "warm_start" in model.info:
-        model.info["warm_start"] = {"from": source[0], **model.info["warm_start"]}
-    return model
-
-
-def _finetune(version: ModelVersion, train: list[TrainingExample]) -> Any:
-    """The transformer fine-tuned on ``train``; the version records MiniLM, its start."""
-    from mlserve.builtin.finetune import FINETUNE_ENCODER, FineTunedIntentClassifier
-
-    ModelVersion.objects.filter(pk=version.pk).update(encoder=FINETUNE_ENCODER)
-    version.encoder = FINETUNE_ENCODER
-    return FineTunedIntentClassifier.fit([e.text for e in train], [e.label for e in train])
 
 
 def model_version_train(
@@ -336,7 +229,9 @@ def model_version_train(
 
         valid_vectors = None
         if control.is_single and finetune_wanted(project=version.project):
-            model = _finetune(version, train)
+            model = transformer_finetune(
+                version=version, texts=[e.text for e in train], labels=[e.label for e in train]
+            )
         else:
             vectors = task_embeddings(
                 [(e.task_id, e.text) for e in examples],
@@ -345,7 +240,10 @@ def model_version_train(
             )
             train_rows = [i for i, h in enumerate(held) if not h]
             valid_vectors = vectors[[i for i, h in enumerate(held) if h]]
-            model = _fit_head(version, control, train, vectors[train_rows])
+            model = head_fit(
+                version=version, control=control, texts=[e.text for e in train],
+                label_sets=[e.label_set for e in train], vectors=vectors[train_rows],
+            )  # fmt: skip
         report(0.85)
         metrics: dict[str, Any] = {"classes": model.classes}
         if valid:

@@ -19,7 +19,7 @@ from mlserve.services import (
     model_version_train,
     predictions_write,
 )
-from mlserve.services.training import _model_at
+from mlserve.services.intents import _model_at
 from tasks.models import Prediction
 from tasks.services import tasks_import
 from tests.factories import make_project
@@ -126,3 +126,16 @@ def test_mc_dropout_of_a_head_version_drops_its_input_features(media_root):
     assert (passes.mean(axis=0).argmax(axis=1) == plain.argmax(axis=1)).mean() >= 2 / 3
     with pytest.raises(ValueError, match="passes"):
         mc_dropout_probabilities(version=version, texts=texts, passes=0)
+
+
+def test_a_head_after_a_finetuned_version_starts_cold_and_is_compared_with_it(media_root):
+    project = _project(n=32)
+    tuned = model_version_create(project=project, control="intent")
+    model_version_train(version=tuned)
+    project.ml_settings.finetune = FinetuneMode.OFF
+    project.ml_settings.save()
+    head = model_version_create(project=project, control="intent")
+    model_version_train(version=head)
+    head.refresh_from_db()
+    assert "finetuned" not in head.metrics and "warm_start" not in head.metrics
+    assert head.metrics["compared_with"]["version"] == tuned.name
