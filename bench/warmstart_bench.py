@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--first", type=float, default=0.8, help="version 1's share of rows")
     parser.add_argument("--new", type=int, default=2, help="classes version 1 never saw")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--rows", type=int, help="use only N rows of the train split")
     args = parser.parse_args()
     folder = Path(args.data)
     if not (folder / "train.csv").is_file():
@@ -58,6 +59,7 @@ def main() -> None:
     train, test = _read(folder / "train.csv"), _read(folder / "test.csv")
     rng = random.Random(0)
     rng.shuffle(train)
+    train = train[: args.rows] if args.rows else train
     unseen = set(sorted({y for _, y in train})[: args.new])
     cut = int(len(train) * args.first)
     first = [row for row in train[:cut] if row[1] not in unseen]
