@@ -149,16 +149,30 @@ class PredictionProbabilities(models.Model):
         return f"Probabilities of prediction {self.prediction_id}"
 
 
+class FinetuneMode(models.TextChoices):
+    OFF = "off", "Off: a logistic head on sentence embeddings"
+    AUTO = "auto", "Auto: fine-tune the transformer when a GPU is present"
+    ON = "on", "On: fine-tune the transformer, on the CPU too"
+
+
 class ProjectMLSettings(models.Model):
     """A project's training loop: retrain a control's model after every ``retrain_every``
     new finished annotations (0: only on demand). ``language`` (an ISO code such as "fr")
-    picks the entity recogniser's starting pipeline; "" reads it from the tasks' ``lang``."""
+    picks the entity recogniser's starting pipeline and the intent model's sentence encoder;
+    "" reads it from the tasks' ``lang``. ``finetune`` lets single-label intent versions
+    fine-tune the whole transformer instead of training a head."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="ml_settings")
     retrain_every = models.PositiveIntegerField(default=0)
     # "" = every trainable control
     control = models.CharField(max_length=200, blank=True, default="")
     language = models.CharField(max_length=16, blank=True, default="")
+    finetune = models.CharField(
+        max_length=8,
+        choices=FinetuneMode.choices,
+        default=FinetuneMode.OFF,
+        db_default=FinetuneMode.OFF,  # rows an older release inserts (README, Safe deploys)
+    )
 
     def __str__(self) -> str:
         return f"ML settings of project {self.project_id}"

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from annotator.api.inputs import valid_input
 from mlserve.jobs import train_run
-from mlserve.models import ModelVersion, ProjectMLSettings
+from mlserve.models import FinetuneMode, ModelVersion, ProjectMLSettings
 from mlserve.services import model_version_activate, model_version_create, trainable_controls
 from projects.api.access import project_or_404
 from projects.api.views import ERRORS
@@ -48,7 +48,14 @@ class MLSettingsIn(serializers.Serializer):
         max_length=16,
         required=False,
         allow_blank=True,
-        help_text='entity model language, e.g. "fr" (""; the majority `lang` of task data)',
+        help_text='entity model language and intent encoder, e.g. "fr" ("": the majority '
+        "`lang` of task data); English uses MiniLM, other languages the multilingual encoder",
+    )
+    finetune = serializers.ChoiceField(
+        choices=FinetuneMode.choices,
+        required=False,
+        help_text='single-label intents: "off" (a head), "auto" (fine-tune the transformer '
+        'when a GPU is present), "on" (fine-tune, on the CPU too)',
     )
 
 

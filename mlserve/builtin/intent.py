@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import joblib
 import numpy as np
@@ -25,10 +26,26 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 
-def _softmax(logits: Any) -> Any:
+def softmax(logits: Any) -> Any:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
+
+
+def temperature_fit(logits: Any, truth: Any) -> tuple[float, dict[str, float]]:
+    """The temperature that minimises the negative log-likelihood of ``truth`` (class
+    indices) under ``softmax(logits / T)``, and the calibration errors before and after."""
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, 1)).mean())
+
+    temperature = float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+    return temperature, {
+        "ece_before_calibration": round(expected_calibration_error(softmax(logits), truth), 4),
+        "ece": round(expected_calibration_error(softmax(logits / temperature), truth), 4),
+        "temperature": round(temperature, 4),
+    }
 
 
 def expected_calibration_error(probabilities: Any, truth: Any, bins: int = 15) -> float:
@@ -54,6 +71,9 @@ class IntentClassifier:
     ngram_weight: float = 1.0
     info: dict[str, Any] = field(default_factory=dict)
 
+    multi_label: ClassVar[bool] = False
+    needs_embeddings: ClassVar[bool] = True
+
     @classmethod
     def fit(
         cls,
@@ -64,23 +84,48 @@ class IntentClassifier:
         encoder: str,
         c: float = 10.0,
         ngram_weight: float = 1.0,
+        warm_from: IntentClassifier | None = None,
     ) -> IntentClassifier:
+        """Fit the head; with ``warm_from`` (the previous version, same encoder), the solver
+        starts from its coefficients: its classes' rows, its n-grams' columns (matched by
+        the n-gram, the vocabulary being refitted), zeros for new classes and n-grams."""
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two different labels")
-        # min_df=2 drops the words seen once (names, typos): they only add noise.
-        vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, min_df=2 if len(texts) >= 50 else 1
-        )
+        vectorizer = _vectorizer(len(texts))
         ngrams = vectorizer.fit_transform(texts)
-        head = LogisticRegression(C=c, max_iter=3000)
-        head.fit(hstack([csr_matrix(embeddings), ngrams * ngram_weight]).tocsr(), labels)
+        features = hstack([csr_matrix(embeddings), ngrams * ngram_weight]).tocsr()
+        classes = sorted(set(labels))  # sklearn's order (np.unique)
+        warm = warm_from is not None and warm_from.encoder == encoder
+        head = LogisticRegression(C=c, max_iter=3000, warm_start=warm)
+        info: dict[str, Any] = {}
+        if warm_from is not None and warm:
+            full, intercept = warm_from.full_coefficients()
+            carried = _carry_columns(full, warm_from.vectorizer, vectorizer, embeddings.shape[1])
+            coef, bias, info["warm_start"] = _rows_for(
+                carried, intercept, warm_from.classes, classes
+            )
+            if len(classes) == 2:  # sklearn's binary head: one row, class 1 against class 0
+                coef, bias = (coef[1] - coef[0])[None, :], bias[1:] - bias[:1]
+            head.coef_, head.intercept_ = coef, bias
+        started = time.perf_counter()
+        head.fit(features, labels)
+        info["head_seconds"] = round(time.perf_counter() - started, 3)
+        info["head_iterations"] = int(np.max(head.n_iter_))
         return cls(
             classes=[str(c) for c in head.classes_],
             encoder=encoder,
             vectorizer=vectorizer,
             head=head,
             ngram_weight=ngram_weight,
+            info=info,
         )
+
+    def full_coefficients(self) -> tuple[Any, Any]:
+        """(coefficients, intercepts) with one row per class, also for a two-class head."""
+        coef, intercept = np.asarray(self.head.coef_), np.asarray(self.head.intercept_)
+        if coef.shape[0] == 1:
+            return np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+        return coef, intercept
 
     def _features(self, texts: list[str], embeddings: Any) -> Any:
         ngrams = self.vectorizer.transform(texts) * self.ngram_weight
@@ -93,7 +138,7 @@ class IntentClassifier:
         return scores
 
     def predict_proba(self, texts: list[str], embeddings: Any) -> Any:
-        return _softmax(self.logits(texts, embeddings) / self.temperature)
+        return softmax(self.logits(texts, embeddings) / self.temperature)
 
     def calibrate(self, texts: list[str], embeddings: Any, labels: list[str]) -> None:
         """Fit the temperature that minimises the negative log-likelihood of ``labels``."""
@@ -103,18 +148,8 @@ class IntentClassifier:
             return
         logits = self.logits([texts[i] for i in known], embeddings[known])
         truth = np.array([index[labels[i]] for i in known])
-
-        def nll(log_t: float) -> float:
-            p = _softmax(logits / np.exp(log_t))
-            return float(-np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, 1)).mean())
-
-        best = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
-        before = _softmax(logits)
-        self.temperature = float(np.exp(best.x))
-        after = _softmax(logits / self.temperature)
-        self.info["ece_before_calibration"] = round(expected_calibration_error(before, truth), 4)
-        self.info["ece"] = round(expected_calibration_error(after, truth), 4)
-        self.info["temperature"] = round(self.temperature, 4)
+        self.temperature, calibration = temperature_fit(logits, truth)
+        self.info.update(calibration)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -127,3 +162,206 @@ class IntentClassifier:
         if not isinstance(model, IntentClassifier):
             raise ValueError("not an intent classifier artifact")
         return model
+
+
+def _vectorizer(n_texts: int) -> TfidfVectorizer:
+    # min_df=2 drops the words seen once (names, typos): they only add noise.
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2 if n_texts >= 50 else 1)
+
+
+def _carry_columns(coef: Any, old: TfidfVectorizer, new: TfidfVectorizer, dimensions: int) -> Any:
+    """``coef``'s columns laid out for ``new``'s features: the embedding columns as they are,
+    an n-gram's column where ``old`` knew it, zeros for n-grams it did not."""
+    carried = np.zeros((coef.shape[0], dimensions + len(new.vocabulary_)))
+    carried[:, :dimensions] = coef[:, :dimensions]
+    pairs = [
+        (dimensions + j, dimensions + old.vocabulary_[term])
+        for term, j in new.vocabulary_.items()
+        if term in old.vocabulary_
+    ]
+    if pairs:
+        to, source = (np.array(side) for side in zip(*pairs, strict=True))
+        carried[:, to] = coef[:, source]
+    return carried
+
+
+def _rows_for(
+    coef: Any, intercept: Any, known: list[str], classes: list[str]
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Rows of ``coef``/``intercept`` (ordered as ``known``) reordered for ``classes``; a new
+    class starts at zero weights and the mean intercept."""
+    index = {label: i for i, label in enumerate(known)}
+    rows = np.zeros((len(classes), coef.shape[1]))
+    bias = np.full(len(classes), float(np.mean(intercept)) if len(intercept) else 0.0)
+    for i, label in enumerate(classes):
+        if label in index:
+            rows[i], bias[i] = coef[index[label]], intercept[index[label]]
+    new = [label for label in classes if label not in index]
+    info = {"known_classes": len(classes) - len(new), "new_classes": new}
+    return rows, bias, info
+
+
+def _sigmoid(logits: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+
+
+def binary_calibration_error(probabilities: Any, truth: Any, bins: int = 15) -> float:
+    """ECE of per-label decisions: each (text, label) pair is one prediction, sure to
+    ``max(p, 1 - p)``, right when ``p >= 0.5`` matches the truth."""
+    p, t = np.asarray(probabilities).ravel(), np.asarray(truth).ravel().astype(bool)
+    stacked = np.stack([1 - p, p], axis=1)
+    return expected_calibration_error(stacked, t.astype(int), bins)
+
+
+@dataclass
+class MultiLabelIntentClassifier:
+    """Several labels per text (``<Choices choice="multiple">``, ``<Taxonomy>``): the same
+    features, one binary logistic regression per label (one-vs-rest), one temperature for
+    all labels, and a threshold on the calibrated probabilities. A text gets every label at
+    or above the threshold, or its likeliest one when none is."""
+
+    classes: list[str]
+    encoder: str
+    vectorizer: TfidfVectorizer
+    coef: Any  # (labels, features)
+    intercept: Any  # (labels,)
+    temperature: float = 1.0
+    threshold: float = 0.5
+    ngram_weight: float = 1.0
+    info: dict[str, Any] = field(default_factory=dict)
+    multi_label: ClassVar[bool] = True
+    needs_embeddings: ClassVar[bool] = True
+
+    @classmethod
+    def fit(
+        cls,
+        texts: list[str],
+        embeddings: Any,
+        label_sets: list[tuple[str, ...]],
+        *,
+        encoder: str,
+        c: float = 10.0,
+        ngram_weight: float = 1.0,
+        warm_from: MultiLabelIntentClassifier | None = None,
+    ) -> MultiLabelIntentClassifier:
+        classes = sorted({label for labels in label_sets for label in labels})
+        if len(classes) < 2:
+            raise ValueError("training needs at least two different labels")
+        vectorizer = _vectorizer(len(texts))
+        ngrams = vectorizer.fit_transform(texts)
+        features = hstack([csr_matrix(embeddings), ngrams * ngram_weight]).tocsr()
+        truth = _indicator(label_sets, classes)
+        coef = np.zeros((len(classes), features.shape[1]))
+        intercept = np.zeros(len(classes))
+        info: dict[str, Any] = {}
+        warm = warm_from is not None and warm_from.encoder == encoder
+        if warm_from is not None and warm:
+            carried = _carry_columns(
+                warm_from.coef, warm_from.vectorizer, vectorizer, embeddings.shape[1]
+            )
+            coef, intercept, info["warm_start"] = _rows_for(
+                carried, warm_from.intercept, warm_from.classes, classes
+            )
+        started = time.perf_counter()
+        iterations = 0
+        for j in range(len(classes)):
+            column = truth[:, j]
+            if column.all() or not column.any():  # nothing to separate: its prior
+                share = np.clip(column.mean(), 1e-3, 1 - 1e-3)
+                coef[j], intercept[j] = 0.0, float(np.log(share / (1 - share)))
+                continue
+            head = LogisticRegression(C=c, max_iter=3000, warm_start=warm)
+            if warm:
+                head.coef_, head.intercept_ = coef[j : j + 1].copy(), intercept[j : j + 1].copy()
+            head.fit(features, column.astype(int))
+            coef[j], intercept[j] = head.coef_[0], head.intercept_[0]
+            iterations = max(iterations, int(np.max(head.n_iter_)))
+        info["head_seconds"] = round(time.perf_counter() - started, 3)
+        info["head_iterations"] = iterations
+        return cls(
+            classes=classes,
+            encoder=encoder,
+            vectorizer=vectorizer,
+            coef=coef,
+            intercept=intercept,
+            ngram_weight=ngram_weight,
+            info=info,
+        )
+
+    def logits(self, texts: list[str], embeddings: Any) -> Any:
+        ngrams = self.vectorizer.transform(texts) * self.ngram_weight
+        features = hstack([csr_matrix(embeddings), ngrams]).tocsr()
+        return np.asarray(features @ self.coef.T) + self.intercept
+
+    def predict_proba(self, texts: list[str], embeddings: Any) -> Any:
+        """Per-label probabilities, (texts, labels); rows do not sum to 1."""
+        return _sigmoid(self.logits(texts, embeddings) / self.temperature)
+
+    def decide(self, probabilities: Any) -> list[list[int]]:
+        """The label indices each row predicts (at least one)."""
+        chosen = []
+        for row in probabilities:
+            picked = [int(j) for j in np.flatnonzero(row >= self.threshold)]
+            chosen.append(picked or [int(row.argmax())])
+        return chosen
+
+    def calibrate(
+        self, texts: list[str], embeddings: Any, label_sets: list[tuple[str, ...]]
+    ) -> None:
+        """The temperature that minimises the labels' binary log-loss, then the threshold
+        (0.1 to 0.9) that maximises micro F1, both on the validation split."""
+        if len(texts) < 10:
+            return
+        logits = self.logits(texts, embeddings)
+        truth = _indicator(label_sets, self.classes)
+
+        def nll(log_t: float) -> float:
+            p = np.clip(_sigmoid(logits / np.exp(log_t)), 1e-12, 1 - 1e-12)
+            return float(-(truth * np.log(p) + (1 - truth) * np.log(1 - p)).mean())
+
+        best = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
+        self.info["ece_before_calibration"] = round(
+            binary_calibration_error(_sigmoid(logits), truth), 4
+        )
+        self.temperature = float(np.exp(best.x))
+        probabilities = _sigmoid(logits / self.temperature)
+        self.info["ece"] = round(binary_calibration_error(probabilities, truth), 4)
+        self.info["temperature"] = round(self.temperature, 4)
+        scores = {}
+        for threshold in np.round(np.arange(0.1, 0.91, 0.05), 2):
+            self.threshold = float(threshold)
+            scores[float(threshold)] = _micro_f1(truth, self.decide(probabilities))
+        self.threshold = max(scores, key=lambda t: (scores[t], -abs(t - 0.5)))
+        self.info["threshold"] = self.threshold
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        joblib.dump(self, buffer, compress=3)
+        return buffer.getvalue()
+
+
+def _indicator(label_sets: list[tuple[str, ...]], classes: list[str]) -> Any:
+    index = {label: j for j, label in enumerate(classes)}
+    truth = np.zeros((len(label_sets), len(classes)), dtype=np.float64)
+    for i, labels in enumerate(label_sets):
+        for label in labels:
+            if label in index:
+                truth[i, index[label]] = 1.0
+    return truth
+
+
+def _micro_f1(truth: Any, chosen: list[list[int]]) -> float:
+    predicted = np.zeros_like(truth)
+    for i, picked in enumerate(chosen):
+        predicted[i, picked] = 1.0
+    tp = float((predicted * truth).sum())
+    denominator = float(predicted.sum() + truth.sum())
+    return 2 * tp / denominator if denominator else 0.0
+
+
+def model_from_bytes(data: bytes) -> Any:
+    """Any built-in intent artifact: the head models (joblib) or a fine-tuned transformer."""
+    model = joblib.load(io.BytesIO(data))
+    if not hasattr(model, "predict_proba") or not hasattr(model, "classes"):
+        raise ValueError("not an intent classifier artifact")
+    return model

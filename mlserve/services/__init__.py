@@ -1,11 +1,19 @@
 from mlserve.services.backends import ml_backend_create, ml_backend_delete, ml_backend_update
-from mlserve.services.common import model_version_activate, project_language, validation_split
+from mlserve.services.common import (
+    finetune_wanted,
+    model_version_activate,
+    project_language,
+    validation_split,
+)
+from mlserve.services.embeddings import project_encoder, task_embeddings
 from mlserve.services.entities import (
     EntityExample,
     entity_controls,
     entity_examples,
     entity_model_load,
 )
+from mlserve.services.finetuning import mc_dropout_probabilities
+from mlserve.services.intents import model_load
 from mlserve.services.preannotate import french_preannotate, ner_label_map
 from mlserve.services.remote import (
     BackendError,
@@ -35,12 +43,10 @@ from mlserve.services.serving import (
 from mlserve.services.training import (
     TrainingExample,
     intent_controls,
-    model_load,
     model_version_create,
     model_version_train,
     predictions_write,
     retrain_due,
-    task_embeddings,
     task_texts,
     trainable_controls,
     training_examples,
@@ -55,8 +61,10 @@ __all__ = [
     "entity_controls",
     "entity_examples",
     "entity_model_load",
+    "finetune_wanted",
     "french_preannotate",
     "intent_controls",
+    "mc_dropout_probabilities",
     "ml_backend_check",
     "ml_backend_create",
     "ml_backend_delete",
@@ -77,6 +85,7 @@ __all__ = [
     "predict_job_set",
     "predictions_write",
     "project_backends_flag_reset",
+    "project_encoder",
     "project_has_backends",
     "project_language",
     "remote_predictions_store",

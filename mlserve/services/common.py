@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from mlserve.models import ModelStatus, ModelVersion
+from mlserve.models import FinetuneMode, ModelStatus, ModelVersion
 from projects.labelconfig.schema import ControlTag
 from projects.models import Project
 from tasks.models import Task
@@ -65,6 +65,18 @@ def project_language(*, project: Project) -> str:
     if not counts:
         return DEFAULT_LANGUAGE
     return counts.most_common(1)[0][0]
+
+
+def finetune_wanted(*, project: Project) -> bool:
+    """Whether the project's single-label intent versions fine-tune the transformer:
+    ``ProjectMLSettings.finetune`` "on" always, "auto" when torch sees a GPU, "off" never."""
+    settings = getattr(project, "ml_settings", None)
+    mode = settings.finetune if settings is not None else FinetuneMode.OFF
+    if mode == FinetuneMode.AUTO:
+        import torch  # only here: the head-only loop never needs torch loaded
+
+        return bool(torch.cuda.is_available())
+    return mode == FinetuneMode.ON
 
 
 @transaction.atomic

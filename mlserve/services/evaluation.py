@@ -162,8 +162,12 @@ def _test_predictions(version: ModelVersion, test_ids: list[int]) -> tuple[dict[
     return results, seconds
 
 
-def _train(project: Project, control: str, say: Callable[[str], None]) -> ModelVersion:
-    version = model_version_create(project=project, control=control)
+def _train(
+    project: Project, control: str, say: Callable[[str], None], encoder: str | None = None
+) -> ModelVersion:
+    version = model_version_create(
+        project=project, control=control, encoder=encoder if control == INTENT_CONTROL else None
+    )
     last = [-1]
 
     def progress(share: float) -> None:
@@ -179,10 +183,13 @@ def dataset_evaluate(
     folder: Path,
     limit: int | None = None,
     keep: bool = False,
+    encoder: str | None = None,
     say: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Train the built-in models on ``folder``'s train split and score their stored
-    predictions on its test split. The project is deleted at the end unless ``keep``."""
+    predictions on its test split. The project is deleted at the end unless ``keep``. The
+    intent model uses ``encoder`` when given, else the one of the project's language (the
+    tasks carry none, so English)."""
     data = dataset_read(folder, limit=limit)
     project = _project(data)
     report: dict[str, Any] = {
@@ -190,6 +197,7 @@ def dataset_evaluate(
         "project": project.pk if keep else None,
         "train_tasks": len(data.train),
         "test_tasks": len(data.test),
+        "encoder": None,
         "intent_accuracy": None,
         "intent_macro_f1": None,
         "entity_f1": None,
@@ -214,7 +222,7 @@ def dataset_evaluate(
         truth = {pk: data.test[int(ref)] for pk, ref in refs.items()}
         controls = [INTENT_CONTROL] + ([ENTITY_CONTROL] if data.has_entities else [])
         for control in controls:
-            version = _train(project, control, say)
+            version = _train(project, control, say, encoder)
             say(f"{control}: trained in {version.train_seconds} s, predicting the test split")
             results, seconds = _test_predictions(version, test_ids)
             report["train_seconds"][control] = version.train_seconds
@@ -225,6 +233,7 @@ def dataset_evaluate(
                 if k in version.metrics
             } | {"size": version.validation_size}
             if control == INTENT_CONTROL:
+                report["encoder"] = version.encoder
                 report.update(_intent_scores(results, truth))
             else:
                 report.update(_entity_report(results, truth))

@@ -14,17 +14,11 @@ from typing import Any
 from django.db import transaction
 
 from mlserve.builtin.encoders import encode
-from mlserve.builtin.intent import IntentClassifier
 from mlserve.models import ModelVersion
 from mlserve.selectors import active_versions
 from mlserve.services.common import text_field, text_of
-from mlserve.services.training import (
-    _intent_control,
-    _result,
-    intent_controls,
-    model_load,
-    model_version_create,
-)
+from mlserve.services.intents import intent_result, model_load
+from mlserve.services.training import _intent_control, intent_controls, model_version_create
 from projects.models import Project
 
 MODEL_CLASS = "AnnotatorBuiltinModels"
@@ -36,7 +30,7 @@ WEBHOOK_ACTIONS = frozenset(
 @dataclass(frozen=True)
 class _Serving:
     version: ModelVersion
-    model: IntentClassifier
+    model: Any  # any of mlserve.builtin's intent models
     field: str
 
 
@@ -81,13 +75,14 @@ def served_predict(*, project: Project, tasks: list[dict[str, Any]]) -> list[dic
         ]
         if not texts:
             continue
-        vectors = encode([t for _, t in texts], encoder=serving.version.encoder)
+        vectors = (
+            encode([t for _, t in texts], encoder=serving.version.encoder)
+            if serving.model.needs_embeddings
+            else None
+        )
         probabilities = serving.model.predict_proba([t for _, t in texts], vectors)
         for (i, _), row in zip(texts, probabilities, strict=True):
-            score = float(row.max())
-            answers[i]["result"].extend(
-                _result(control, serving.model.classes[int(row.argmax())], score)
-            )
+            answers[i]["result"].extend(intent_result(control, serving.model, row)[0])
     for answer in answers:
         scores = [item["score"] for item in answer["result"]]
         answer["score"] = round(min(scores), 4) if scores else 0.0

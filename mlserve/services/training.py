@@ -10,9 +10,8 @@ predictions stored as Label Studio predictions, with the full probability vector
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,27 +22,35 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from sklearn.metrics import accuracy_score, classification_report, f1_score
 
-from mlserve.builtin.encoders import DEFAULT_ENCODER, encode
-from mlserve.builtin.intent import IntentClassifier
+from mlserve.builtin.encoders import ENCODERS
 from mlserve.models import (
     ModelKind,
     ModelStatus,
     ModelVersion,
     PredictionProbabilities,
-    TaskEmbedding,
 )
 from mlserve.selectors import active_versions
 from mlserve.services import entities
 from mlserve.services.common import (
     Progress,
     artifact_name,
+    finetune_wanted,
     model_version_activate,
     text_chunks,
     text_field,
     text_of,
     validation_split,
+)
+from mlserve.services.embeddings import project_encoder, task_embeddings
+from mlserve.services.intents import (
+    head_fit,
+    intent_evaluate,
+    intent_result,
+    labels_of,
+    model_load,
+    score_key,
+    transformer_finetune,
 )
 from projects.labelconfig import LabelConfig
 from projects.labelconfig.schema import ControlTag
@@ -53,22 +60,26 @@ from tasks.services.common import task_counters_refresh
 from tasks.services.labelling import PredictionFetch
 
 INTENT_TAGS = ("Choices", "Taxonomy")
-EMBED_CHUNK = 256
 
 
 @dataclass(frozen=True)
 class TrainingExample:
     task_id: int
     text: str
-    label: str
+    label: str  # a single-label control's label; a multi-label one's labels, joined by " + "
+    labels: tuple[str, ...] = ()
+
+    @property
+    def label_set(self) -> tuple[str, ...]:
+        return self.labels or (self.label,)
 
 
 def intent_controls(config: LabelConfig) -> list[ControlTag]:
-    """Single-choice Choices and Taxonomy controls on a text object: what the intent model
-    learns."""
+    """Choices and Taxonomy controls on a text object, single- or multi-label: what the
+    intent model learns."""
     found = []
     for control in config.controls.values():
-        if control.tag not in INTENT_TAGS or not control.is_single:
+        if control.tag not in INTENT_TAGS:
             continue
         objects = [config.objects.get(name) for name in control.to_name]
         if any(obj is not None and obj.value_field for obj in objects):
@@ -94,25 +105,9 @@ def _intent_control(project: Project, name: str) -> ControlTag:
             return control
     names = [c.name for c in trainable_controls(project.parsed_config)]
     raise ValidationError(
-        {"control": [f"no single-choice Choices, Taxonomy or Labels control {name!r}; "
+        {"control": [f"no Choices, Taxonomy or Labels control {name!r} on a text; "
                      f"trainable: {names}"]}
     )  # fmt: skip
-
-
-def _label_of(result: Any, control: ControlTag) -> str | None:
-    for item in result if isinstance(result, list) else []:
-        if not isinstance(item, dict) or item.get("from_name") != control.name:
-            continue
-        value = item.get("value") or {}
-        if control.tag == "Taxonomy":
-            paths = value.get("taxonomy") or []
-            if len(paths) == 1 and isinstance(paths[0], list) and paths[0]:
-                return " / ".join(str(p) for p in paths[0])
-        else:
-            choices = value.get("choices") or []
-            if len(choices) == 1:
-                return str(choices[0])
-    return None
 
 
 def task_texts(*, project: Project, task_ids: list[int]) -> list[tuple[int, str]]:
@@ -127,9 +122,9 @@ def task_texts(*, project: Project, task_ids: list[int]) -> list[tuple[int, str]
 
 
 def training_examples(*, project: Project, control_name: str) -> list[TrainingExample]:
-    """One example per annotated task: the label of its ground-truth annotation, else of
-    its newest finished one (skips and results without a single value for the control are
-    left out)."""
+    """One example per annotated task: the label(s) of its ground-truth annotation, else of
+    its newest finished one (skips, and results without a value for the control, or with
+    several for a single-label control, are left out)."""
     control = _intent_control(project, control_name)
     field = text_field(project, control)
     annotations = (
@@ -137,59 +132,40 @@ def training_examples(*, project: Project, control_name: str) -> list[TrainingEx
         .order_by("task_id", "-ground_truth", "-id")
         .values_list("task_id", "result")
     )
-    labels: dict[int, str] = {}
+    labels: dict[int, tuple[str, ...]] = {}
     for task_id, result in annotations.iterator(chunk_size=2000):
         if task_id not in labels:
-            label = _label_of(result, control)
-            if label is not None:
-                labels[task_id] = label
+            found = labels_of(result, control)
+            if found is not None:
+                labels[task_id] = found
     examples = []
     tasks = Task.objects.filter(pk__in=list(labels)).values_list("pk", "data")
     for task_id, data in tasks.iterator(chunk_size=2000):
         text = text_of(data, field)
-        if text is not None:
-            examples.append(TrainingExample(task_id, text, labels[task_id]))
+        if text is None:
+            continue
+        found = labels[task_id]
+        if control.is_single:
+            examples.append(TrainingExample(task_id, text, found[0]))
+        else:
+            examples.append(TrainingExample(task_id, text, " + ".join(found), found))
     examples.sort(key=lambda e: e.task_id)
     return examples
 
 
-def task_embeddings(
-    items: Sequence[tuple[int, str]],
-    *,
-    encoder: str = DEFAULT_ENCODER,
-    progress: Progress | None = None,
-) -> Any:
-    """Embeddings of (task id, text) pairs, in order: computed once per task and encoder and
-    kept in ``TaskEmbedding`` (a task's text does not change after import)."""
-    ids = [task_id for task_id, _ in items]
-    stored = {
-        task_id: np.frombuffer(bytes(vector), dtype=np.float32)
-        for task_id, vector in TaskEmbedding.objects.filter(
-            encoder=encoder, task_id__in=ids
-        ).values_list("task_id", "vector")
-    }
-    missing = [(task_id, text) for task_id, text in items if task_id not in stored]
-    for start in range(0, len(missing), EMBED_CHUNK):
-        chunk = missing[start : start + EMBED_CHUNK]
-        vectors = encode([text for _, text in chunk], encoder=encoder)
-        TaskEmbedding.objects.bulk_create(
-            [
-                TaskEmbedding(task_id=task_id, encoder=encoder, vector=vector.tobytes())
-                for (task_id, _), vector in zip(chunk, vectors, strict=True)
-            ],
-            ignore_conflicts=True,
-        )
-        stored.update({task_id: v for (task_id, _), v in zip(chunk, vectors, strict=True)})
-        if progress is not None:
-            progress(min(1.0, (start + len(chunk)) / len(missing)))
-    if not ids:
-        return np.zeros((0, 384), dtype=np.float32)
-    return np.stack([stored[task_id] for task_id in ids])
-
-
 @transaction.atomic
-def model_version_create(*, project: Project, control: str) -> ModelVersion:
+def model_version_create(
+    *, project: Project, control: str, encoder: str | None = None
+) -> ModelVersion:
+    """A queued version of ``control``'s model; an intent model's encoder is ``encoder``
+    when given (``ml_evaluate --encoder``), else the project language's."""
     kind = _kind_of(project, control)
+    if encoder is not None and encoder not in ENCODERS:
+        raise ValidationError(
+            {"encoder": [f"unknown encoder {encoder!r}; known: {list(ENCODERS)}"]}
+        )
+    if kind == ModelKind.INTENT and encoder is None:
+        encoder = project_encoder(project=project)
     Project.objects.select_for_update().filter(pk=project.pk).first()  # numbers in order
     last = ModelVersion.objects.filter(project=project, control=control).aggregate(n=Max("number"))
     number = (last["n"] or 0) + 1
@@ -199,35 +175,8 @@ def model_version_create(*, project: Project, control: str) -> ModelVersion:
         kind=kind,
         number=number,
         name=f"{control}-v{number}",
-        encoder=DEFAULT_ENCODER if kind == ModelKind.INTENT else "",
+        encoder=(encoder or "") if kind == ModelKind.INTENT else "",
     )
-
-
-def _evaluate(model: IntentClassifier, texts: list[str], vectors: Any, labels: list[str]) -> dict:
-    probabilities = model.predict_proba(texts, vectors)
-    predicted = [model.classes[i] for i in probabilities.argmax(axis=1)]
-    report = classification_report(labels, predicted, output_dict=True, zero_division=0)
-    return {
-        "accuracy": round(float(accuracy_score(labels, predicted)), 4),
-        "macro_f1": round(float(f1_score(labels, predicted, average="macro", zero_division=0)), 4),
-        "report": {
-            label: {k: round(float(v), 4) for k, v in row.items()}
-            for label, row in report.items()
-            if isinstance(row, dict)
-        },
-    }
-
-
-def model_load(version: ModelVersion) -> IntentClassifier:
-    """The version's trained model, kept in memory per process: an artifact never changes,
-    and its name is never reused (``artifact_name``), so its path identifies it."""
-    return _model_at(version.artifact)
-
-
-@functools.lru_cache(maxsize=8)
-def _model_at(artifact: str) -> IntentClassifier:
-    with default_storage.open(artifact, "rb") as handle:
-        return IntentClassifier.from_bytes(handle.read())
 
 
 def builtin_task_predict(task: Task) -> PredictionFetch | None:
@@ -250,7 +199,11 @@ def model_version_train(
     *, version: ModelVersion, progress: Progress | None = None, promote: bool = True
 ) -> ModelVersion:
     """Train ``version`` on the project's current annotations, evaluate it on the validation
-    split and promote it when it beats the active version there (or none is active)."""
+    split and promote it when it beats the active version there (or none is active).
+
+    A head (logistic regression on cached embeddings and n-grams) warm-starts from the
+    previous version's; a single-label control of a project whose ``finetune`` setting asks
+    for it (``finetune_wanted``) fine-tunes the transformer instead."""
     if version.kind == ModelKind.ENTITIES:
         return entities.entity_version_train(version=version, progress=progress, promote=promote)
     started = time.perf_counter()
@@ -258,13 +211,14 @@ def model_version_train(
     ModelVersion.objects.filter(pk=version.pk).update(status=ModelStatus.TRAINING, progress=0.0)
     try:
         seen = Annotation.objects.filter(project_id=version.project_id).aggregate(n=Max("id"))["n"]
+        control = _intent_control(version.project, version.control)
         examples = training_examples(project=version.project, control_name=version.control)
         held = [
             validation_split(project_id=version.project_id, task_id=e.task_id) for e in examples
         ]
         train = [e for e, h in zip(examples, held, strict=True) if not h]
         valid = [e for e, h in zip(examples, held, strict=True) if h]
-        if len({e.label for e in train}) < 2:
+        if len({label for e in train for label in e.label_set}) < 2:
             raise ValidationError(
                 {"annotations": [f"{len(train)} training examples with fewer than 2 labels"]}
             )
@@ -273,23 +227,30 @@ def model_version_train(
             report(0.7 * share)
             ModelVersion.objects.filter(pk=version.pk).update(progress=round(0.7 * share, 3))
 
-        vectors = task_embeddings(
-            [(e.task_id, e.text) for e in examples],
-            encoder=version.encoder,
-            progress=embed_progress,
-        )
-        train_rows = [i for i, h in enumerate(held) if not h]
-        valid_rows = [i for i, h in enumerate(held) if h]
-        model = IntentClassifier.fit(
-            [e.text for e in train], vectors[train_rows], [e.label for e in train],
-            encoder=version.encoder,
-        )  # fmt: skip
+        valid_vectors = None
+        if control.is_single and finetune_wanted(project=version.project):
+            model = transformer_finetune(
+                version=version, texts=[e.text for e in train], labels=[e.label for e in train]
+            )
+        else:
+            vectors = task_embeddings(
+                [(e.task_id, e.text) for e in examples],
+                encoder=version.encoder,
+                progress=embed_progress,
+            )
+            train_rows = [i for i, h in enumerate(held) if not h]
+            valid_vectors = vectors[[i for i, h in enumerate(held) if h]]
+            model = head_fit(
+                version=version, control=control, texts=[e.text for e in train],
+                label_sets=[e.label_set for e in train], vectors=vectors[train_rows],
+            )  # fmt: skip
         report(0.85)
         metrics: dict[str, Any] = {"classes": model.classes}
         if valid:
-            texts, labels = [e.text for e in valid], [e.label for e in valid]
-            model.calibrate(texts, vectors[valid_rows], labels)
-            metrics.update(_evaluate(model, texts, vectors[valid_rows], labels))
+            texts, label_sets = [e.text for e in valid], [e.label_set for e in valid]
+            model.calibrate(texts, valid_vectors, label_sets if model.multi_label else
+                            [e.label for e in valid])  # fmt: skip
+            metrics.update(intent_evaluate(model, texts, valid_vectors, label_sets))
         metrics.update(model.info)
         artifact = default_storage.save(
             artifact_name(version, "joblib"), ContentFile(model.to_bytes())
@@ -310,12 +271,12 @@ def model_version_train(
     version.finished_at = timezone.now()
     version.save()
     if promote:
-        _promote_if_better(version, model, valid, vectors[valid_rows] if valid else None)
+        _promote_if_better(version, model, valid, valid_vectors)
     return version
 
 
 def _promote_if_better(
-    version: ModelVersion, model: IntentClassifier, valid: list[TrainingExample], vectors: Any
+    version: ModelVersion, model: Any, valid: list[TrainingExample], vectors: Any
 ) -> None:
     active = ModelVersion.objects.filter(
         project_id=version.project_id, control=version.control, is_active=True
@@ -329,43 +290,33 @@ def _promote_if_better(
         version.promotion = "kept back: no validation examples to compare on"
         version.save(update_fields=["promotion"])
         return
-    texts, labels = [e.text for e in valid], [e.label for e in valid]
-    theirs = _evaluate(model_load(active), texts, vectors, labels)["accuracy"]
-    ours = version.metrics["accuracy"]
-    version.metrics["compared_with"] = {"version": active.name, "accuracy": theirs}
+    theirs_model = model_load(active)
+    key = score_key(model)
+    if theirs_model.multi_label != model.multi_label:
+        key = "accuracy"  # the control changed from one label to several (or back)
+    texts, label_sets = [e.text for e in valid], [e.label_set for e in valid]
+    theirs_vectors = None
+    if theirs_model.needs_embeddings:  # its own encoder's: the language may have changed
+        items = [(e.task_id, e.text) for e in valid]
+        theirs_vectors = task_embeddings(items, encoder=active.encoder)
+    theirs = intent_evaluate(theirs_model, texts, theirs_vectors, label_sets)[key]
+    ours = version.metrics[key]
+    version.metrics["compared_with"] = {"version": active.name, key: theirs}
     if ours >= theirs:
-        version.promotion = f"promoted: {ours:.4f} >= {theirs:.4f} of {active.name}"
+        version.promotion = f"promoted: {key} {ours:.4f} >= {theirs:.4f} of {active.name}"
         version.save(update_fields=["promotion", "metrics"])
         model_version_activate(version=version)
     else:
-        version.promotion = f"kept back: {ours:.4f} < {theirs:.4f} of {active.name}"
+        version.promotion = f"kept back: {key} {ours:.4f} < {theirs:.4f} of {active.name}"
         version.save(update_fields=["promotion", "metrics"])
-
-
-def _result(control: ControlTag, label: str, score: float) -> list[dict[str, Any]]:
-    value: dict[str, Any]
-    if control.tag == "Taxonomy":
-        value = {"taxonomy": [label.split(" / ")]}
-    else:
-        value = {"choices": [label]}
-    return [
-        {
-            "id": f"{control.name}-0",
-            "from_name": control.name,
-            "to_name": control.to_name[0],
-            "type": control.tag.lower(),
-            "value": value,
-            "score": round(score, 4),
-        }
-    ]
 
 
 def predictions_write(
     *, version: ModelVersion, task_ids: Iterable[int], progress: Progress | None = None
 ) -> int:
     """Predict ``task_ids`` with ``version`` and store the predictions (replacing its
-    earlier ones on those tasks) with their probability vectors (intent) or span scores
-    (entities). Returns how many."""
+    earlier ones on those tasks) with their probability vectors (intent: one per class, or
+    per label for a multi-label control) or span scores (entities). Returns how many."""
     if version.kind == ModelKind.ENTITIES:
         return entities.entity_predictions_write(
             version=version, task_ids=task_ids, progress=progress
@@ -379,8 +330,11 @@ def predictions_write(
     for done, items in text_chunks(ids, field):
         if not items:
             continue
-        vectors = task_embeddings(items, encoder=version.encoder)
+        vectors = (
+            task_embeddings(items, encoder=version.encoder) if model.needs_embeddings else None
+        )
         probabilities = model.predict_proba([t for _, t in items], vectors)
+        results = [intent_result(control, model, row) for row in probabilities]
         with transaction.atomic():
             Prediction.objects.filter(
                 task_id__in=[pk for pk, _ in items], model_version=version.name
@@ -390,11 +344,11 @@ def predictions_write(
                     Prediction(
                         task_id=pk,
                         project=project,
-                        result=_result(control, model.classes[int(row.argmax())], float(row.max())),
-                        score=round(float(row.max()), 4),
+                        result=result,
+                        score=round(score, 4),
                         model_version=version.name,
                     )
-                    for (pk, _), row in zip(items, probabilities, strict=True)
+                    for (pk, _), (result, score) in zip(items, results, strict=True)
                 ]
             )
             PredictionProbabilities.objects.bulk_create(

@@ -74,10 +74,18 @@ def test_annotators_read_but_do_not_train(project):
 def test_retrain_settings_round_trip(project):
     client = api(project.created_by)
     url = f"/api/projects/{project.pk}/ml-settings"
-    assert client.get(url).json() == {"retrain_every": 0, "control": "", "language": ""}
+    assert client.get(url).json() == {
+        "retrain_every": 0, "control": "", "language": "", "finetune": "off",
+    }  # fmt: skip
     saved = client.put(url, {"retrain_every": 50, "control": "intent"}, format="json")
     assert saved.status_code == 200
-    assert client.get(url).json() == {"retrain_every": 50, "control": "intent", "language": ""}
+    assert client.get(url).json() == {
+        "retrain_every": 50, "control": "intent", "language": "", "finetune": "off",
+    }  # fmt: skip
+    auto = client.put(url, {"retrain_every": 0, "finetune": "auto"}, format="json")
+    assert auto.status_code == 200 and auto.json()["finetune"] == "auto"
+    bad = client.put(url, {"retrain_every": 0, "finetune": "always"}, format="json")
+    assert bad.status_code == 400 and "finetune" in bad.json()["validation_errors"]
     client.put(url, {"retrain_every": 0, "language": "fr"}, format="json")
     assert client.get(url).json()["language"] == "fr"
 

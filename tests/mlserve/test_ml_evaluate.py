@@ -88,6 +88,15 @@ def test_test_tasks_are_imported_without_annotations_and_kept_on_request(tmp_pat
     assert version.train_size + version.validation_size == 50
 
 
+def test_the_encoder_can_be_chosen(tmp_path, media_root):
+    folder = _write_csv(tmp_path / "csv", n_train=100, n_test=30)
+    report = json.loads(_run("--data", str(folder), "--json", "--encoder", "use-multilingual"))
+    assert report["encoder"] == "use-multilingual" and report["intent_accuracy"] >= 0.7
+    assert ModelVersion.objects.count() == 0
+    with pytest.raises(CommandError, match="invalid choice"):
+        _run("--data", str(folder), "--encoder", "word2vec")
+
+
 def test_a_folder_without_data_is_an_error(tmp_path):
     with pytest.raises(CommandError, match="no train"):
         _run("--data", str(tmp_path))

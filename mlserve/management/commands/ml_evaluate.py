@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mlserve.builtin.encoders import ENCODERS
 from mlserve.services.evaluation import dataset_evaluate
 
 
@@ -20,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON document")
         parser.add_argument("--limit", type=int, help="at most N rows of each split (sampled)")
         parser.add_argument("--keep", action="store_true", help="keep the evaluation project")
+        parser.add_argument(
+            "--encoder",
+            choices=sorted(ENCODERS),
+            help="the intent model's sentence encoder (default: the one of English, minilm)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder = Path(options["data"])
@@ -34,7 +40,11 @@ class Command(BaseCommand):
 
         try:
             report = dataset_evaluate(
-                folder=folder, limit=options["limit"], keep=options["keep"], say=say
+                folder=folder,
+                limit=options["limit"],
+                keep=options["keep"],
+                encoder=options["encoder"],
+                say=say,
             )
         except (FileNotFoundError, KeyError, ValueError) as exc:
             raise CommandError(f"cannot evaluate {folder}: {exc}") from exc
@@ -50,7 +60,7 @@ class Command(BaseCommand):
 
         lines = [
             f"{report['data']}: {report['train_tasks']} training, {report['test_tasks']} test tasks",
-            f"intent accuracy {pct(report['intent_accuracy'])}, "
+            f"intent accuracy {pct(report['intent_accuracy'])} ({report['encoder']}), "
             f"macro F1 {pct(report['intent_macro_f1'])}",
             f"entity F1 {pct(report['entity_f1'])}",
         ]
