@@ -401,7 +401,6 @@ class S3ExportStorage(S3StorageBase):
     """Target storage: each submitted task's JSON goes to ``prefix/<task id>.json``."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_storages")
-    can_delete_objects = models.BooleanField(default=False)
 
 
 class S3ImportLink(models.Model):

@@ -55,7 +55,7 @@ class S3ImportStorageIn(_StorageIn):
 
 
 class S3ExportStorageIn(_StorageIn):
-    can_delete_objects = serializers.BooleanField(required=False)
+    pass
 
 
 _OUT_FIELDS = (
@@ -83,7 +83,7 @@ class S3ImportStorageOut(serializers.ModelSerializer):
 class S3ExportStorageOut(S3ImportStorageOut):
     class Meta:
         model = S3ExportStorage
-        fields = (*_OUT_FIELDS, "can_delete_objects")
+        fields = _OUT_FIELDS
 
 
 def _bad_bucket(exc: StorageError) -> ValidationError:

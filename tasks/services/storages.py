@@ -72,6 +72,11 @@ def _export_flag_key(project_id: int) -> str:
     return f"storage-export-{project_id}"
 
 
+def export_flag_forget(*, project_id: int) -> None:
+    """Drop the cached "has a target storage" answer of a project (after a change)."""
+    cache.delete(_export_flag_key(project_id))
+
+
 def regex_check(pattern: str) -> None:
     try:
         re.compile(pattern)
@@ -96,7 +101,7 @@ def storage_save(*, storage: S3StorageBase, fields: dict[str, Any]) -> S3Storage
         storage_validate(storage=storage)
     storage.save()
     if isinstance(storage, S3ExportStorage):
-        cache.delete(_export_flag_key(storage.project_id))
+        export_flag_forget(project_id=storage.project_id)
     return storage
 
 
@@ -105,7 +110,7 @@ def storage_delete(*, storage: S3StorageBase) -> None:
     project_id = storage.project_id
     storage.delete()
     if isinstance(storage, S3ExportStorage):
-        cache.delete(_export_flag_key(project_id))
+        export_flag_forget(project_id=project_id)
 
 
 def storage_sync_queue(*, storage: S3StorageBase) -> S3StorageBase:
@@ -117,13 +122,16 @@ def storage_sync_queue(*, storage: S3StorageBase) -> S3StorageBase:
     return storage
 
 
+def _running(now: Any) -> Q:
+    return Q(status=StorageStatus.IN_PROGRESS, sync_started_at__gt=now - STALE_SYNC)
+
+
 def _claim(model: type[S3StorageBase], storage_id: int) -> bool:
     """Start a sync unless one is running (or died less than STALE_SYNC ago)."""
     now = timezone.now()
-    running = Q(status=StorageStatus.IN_PROGRESS, sync_started_at__gt=now - STALE_SYNC)
     return bool(
         model._default_manager.filter(pk=storage_id)
-        .exclude(running)
+        .exclude(_running(now))
         .update(status=StorageStatus.IN_PROGRESS, sync_started_at=now, traceback="")
     )
 
@@ -297,13 +305,12 @@ def project_has_export_storage(project_id: int) -> bool:
 
 # --- scheduled syncs ------------------------------------------------------------------------
 def storages_due(*, now: Any = None) -> list[int]:
-    """Source storages whose ``sync_interval`` (minutes) has passed since their last sync."""
+    """Source storages whose ``sync_interval`` (minutes) has passed since their last sync
+    and that no live sync is running (a queued one whose job was lost is queued again)."""
     now = now or timezone.now()
-    due = []
-    rows = S3ImportStorage.objects.filter(sync_interval__gt=0).exclude(
-        status__in=(StorageStatus.IN_PROGRESS, StorageStatus.QUEUED)
-    )
-    for pk, interval, last in rows.values_list("pk", "sync_interval", "last_sync"):
-        if last is None or last + timedelta(minutes=interval) <= now:
-            due.append(pk)
-    return due
+    rows = S3ImportStorage.objects.filter(sync_interval__gt=0).exclude(_running(now))
+    return [
+        pk
+        for pk, interval, last in rows.values_list("pk", "sync_interval", "last_sync")
+        if last is None or last + timedelta(minutes=interval) <= now
+    ]

@@ -179,14 +179,6 @@ def object_write(target: Bucket, key: str, body: bytes, *, content_type: str) ->
         raise _error(exc, target) from None
 
 
-def object_delete(target: Bucket, key: str) -> None:
-    s3 = client(target)
-    try:
-        s3.delete_object(Bucket=target.bucket, Key=key)
-    except (ClientError, BotoCoreError) as exc:
-        raise _error(exc, target) from None
-
-
 def presigned_get(target: Bucket, key: str, *, seconds: int) -> str:
     """A GET URL for one object that stops working after ``seconds``. Signed locally: the
     server makes no request, so the endpoint is not checked (the browser fetches it)."""

@@ -11,13 +11,12 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from tasks.jobs import storages_sync_due
 from tasks.models import S3ExportStorage, S3ImportLink, S3ImportStorage, Task
 from tasks.services import annotation_create
-from tasks.services.storages import import_sync, storage_save, storages_due
+from tasks.services.storages import export_flag_forget, import_sync, storage_save, storages_due
 from tests.api_helpers import api
 from tests.factories import add_member, choice, make_project, make_user
 from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, s3_server  # noqa: F401
@@ -34,8 +33,6 @@ _names = itertools.count(1)
 def _loopback_allowed(settings):
     # moto listens on 127.0.0.1: a user-given endpoint there is refused by default (SSRF).
     settings.OUTBOUND_ALLOW_PRIVATE_URLS = True
-    # SQLite reuses the ids of rolled-back projects: no cached "has a target" flag may leak.
-    cache.clear()
 
 
 @pytest.fixture
@@ -265,7 +262,15 @@ def test_the_schedule_syncs_storages_whose_interval_has_passed(s3_server, bucket
     hourly.refresh_from_db()
     assert (hourly.status, hourly.last_sync_count) == ("completed", 1)
     assert storages_due() == []
-    assert storages_due(now=timezone.now() + timedelta(minutes=61)) == [hourly.pk]
+    later = timezone.now() + timedelta(minutes=61)
+    assert storages_due(now=later) == [hourly.pk]
+    # Queued by an earlier round whose job was lost: queued again; a live sync is left alone.
+    S3ImportStorage.objects.filter(pk=hourly.pk).update(status="queued")
+    assert storages_due(now=later) == [hourly.pk]
+    S3ImportStorage.objects.filter(pk=hourly.pk).update(
+        status="in_progress", sync_started_at=later - timedelta(minutes=5)
+    )
+    assert storages_due(now=later) == []
     assert not Task.objects.filter(project=manual.project).exists()
 
 
@@ -301,6 +306,8 @@ def test_a_submitted_annotation_writes_its_task_to_the_target_prefix(
 
 def test_no_target_storage_queues_nothing_on_submit(django_capture_on_commit_callbacks):
     project = make_project()
+    # SQLite reuses a rolled-back project's id: forget what an earlier test cached for it.
+    export_flag_forget(project_id=project.pk)
     task = Task.objects.create(project=project, data={"text": "Hello"})
     with django_capture_on_commit_callbacks() as callbacks:
         annotation_create(task=task, user=project.created_by, result=[choice()])
