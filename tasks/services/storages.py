@@ -169,6 +169,10 @@ def import_sync(*, storage_id: int) -> S3ImportStorage:
                 _import_file(sync, key)
     except StorageError as exc:
         sync.errors.insert(0, str(exc))
+    except Exception as exc:
+        # Not left "in progress" for an hour: recorded, then raised for the worker's log.
+        _finish(storage, sync.count, [f"unexpected error: {exc!r}", *sync.errors])
+        raise
     _finish(storage, sync.count, sync.errors)
     return storage
 
@@ -265,6 +269,9 @@ def export_sync(*, storage_id: int) -> S3ExportStorage:
             count += 1
     except StorageError as exc:
         errors.append(str(exc))
+    except Exception as exc:
+        _finish(storage, count, [f"unexpected error: {exc!r}"])
+        raise
     _finish(storage, count, errors)
     return storage
 
