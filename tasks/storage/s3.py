@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore import UNSIGNED
 from botocore.client import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -103,8 +104,14 @@ def _client(target: Bucket) -> Any:
     # Building a client loads botocore's service model: ~0.5 s, against ~1 ms to sign a URL.
     # Clients are thread-safe; one per connection settings is kept per process.
     endpoint = target.s3_endpoint.strip() or None
+    # A connection without keys reads public buckets anonymously. It must never fall back to
+    # the server's own credentials (environment, instance role): a project manager would
+    # then reach every bucket the server can.
+    anonymous = not target.trusted and not (
+        target.aws_access_key_id and target.aws_secret_access_key
+    )
     config = Config(
-        signature_version="s3v4",
+        signature_version=UNSIGNED if anonymous else "s3v4",
         s3={"addressing_style": "path" if endpoint else "auto"},
         **_CONFIG,
     )
@@ -114,9 +121,9 @@ def _client(target: Bucket) -> Any:
                 "s3",
                 endpoint_url=endpoint,
                 region_name=target.region_name or None,
-                aws_access_key_id=target.aws_access_key_id or None,
-                aws_secret_access_key=target.aws_secret_access_key or None,
-                aws_session_token=target.aws_session_token or None,
+                aws_access_key_id=None if anonymous else target.aws_access_key_id or None,
+                aws_secret_access_key=None if anonymous else target.aws_secret_access_key,
+                aws_session_token=None if anonymous else target.aws_session_token or None,
                 config=config,
             )
     except (ValueError, BotoCoreError) as exc:

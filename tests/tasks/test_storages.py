@@ -17,6 +17,7 @@ from tasks.jobs import storages_sync_due
 from tasks.models import S3ExportStorage, S3ImportLink, S3ImportStorage, Task
 from tasks.services import annotation_create
 from tasks.services.storages import export_flag_forget, import_sync, storage_save, storages_due
+from tasks.storage.s3 import Bucket, presigned_get
 from tests.api_helpers import api
 from tests.factories import add_member, choice, make_project, make_user
 from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, s3_server  # noqa: F401
@@ -135,6 +136,19 @@ def test_validate_checks_without_saving_and_a_bad_regex_names_its_field(
     bad = client.post("/api/storages/s3/validate", {**body, "regex_filter": "(["}, format="json")
     assert bad.status_code == 400 and "regex_filter" in bad.json()["validation_errors"]
     assert not S3ImportStorage.objects.exists()
+
+
+def test_a_connection_without_keys_is_anonymous_not_the_servers_own_credentials(
+    s3_server,  # noqa: F811
+    bucket,
+    monkeypatch,
+):
+    # The server's environment holds working keys; a storage given none must not borrow them.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    target = Bucket(bucket=bucket, s3_endpoint=s3_server.endpoint, region_name=REGION)
+    url = presigned_get(target, "img/cat.png", seconds=60)
+    assert "X-Amz-Credential" not in url and "X-Amz-Signature" not in url
 
 
 def test_reviewers_may_not_see_or_change_storages(s3_server, bucket):  # noqa: F811
