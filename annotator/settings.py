@@ -298,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mlserve.jobs.retrain_check",
         "schedule": env_int("RETRAIN_CHECK_SECONDS", 60, minimum=5),
     },
+    "storage-sync": {
+        "task": "tasks.jobs.storages_sync_due",
+        "schedule": env_int("STORAGE_SYNC_CHECK_SECONDS", 60, minimum=10),
+    },
 }
 
 # --- Files ----------------------------------------------------------------------------------
@@ -309,20 +313,30 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Serve from the source folders when collectstatic has not run (embedded mode, tests).
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=True)
 
+# --- S3 storage (media, imports, exports, model artifacts) ------------------------------------
+# With AWS_STORAGE_BUCKET_NAME set, the default storage is that bucket (S3, or MinIO and other
+# S3-compatible servers through S3_ENDPOINT_URL); unset, files stay under MEDIA_ROOT. Objects
+# are private: the browser gets presigned URLs valid AWS_QUERYSTRING_EXPIRE seconds
+# (tasks/storage/media.py), never a public link.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")
+AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 600, minimum=10)
 if AWS_STORAGE_BUCKET_NAME:
     _media_storage: dict[str, Any] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "endpoint_url": S3_ENDPOINT_URL or None,
             "region_name": env_str("AWS_S3_REGION_NAME") or None,
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=60),
+            "querystring_expire": AWS_QUERYSTRING_EXPIRE,
             "file_overwrite": False,
+            "signature_version": "s3v4",
+            # MinIO and most S3-compatible servers want path-style URLs.
+            "addressing_style": "path" if S3_ENDPOINT_URL else None,
         },
     }
 else:
@@ -403,6 +417,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "tasks.models.JobStatus",
         "WebhookActionEnum": "projects.models.WebhookAction",
         "WebhookDeliveryStatusEnum": "projects.models.WebhookDeliveryStatus",
+        "StorageStatusEnum": "tasks.models.StorageStatus",
     },
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -6,14 +6,16 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from projects.services import config_change_check_register
+        from tasks.jobs import annotation_export_queue
         from tasks.services.config_usage import config_fits_annotations
+        from tasks.signals import annotation_saved
 
         config_change_check_register(config_fits_annotations)
 
         from tasks.services.webhooks import annotation_saved_webhooks
-        from tasks.signals import annotation_saved
 
         annotation_saved.connect(annotation_saved_webhooks, dispatch_uid="tasks-webhooks")
+        annotation_saved.connect(annotation_export_queue, dispatch_uid="tasks-export-storages")
 
         from projects.backup import backup_register
         from tasks.models import Annotation, Draft, Prediction, Task, TaskAssignment

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
 
+from celery import shared_task
+from django.db import transaction
+
+from tasks.models import Annotation, S3ImportStorage
 from tasks.services.next import task_locks_expired_delete
+from tasks.services.storages import (
+    export_sync,
+    export_task_write,
+    import_sync,
+    project_has_export_storage,
+    storage_sync_queue,
+    storages_due,
+)
 from tasks.services.transfers import export_job_run, import_job_run
 
 
@@ -28,3 +40,40 @@ def locks_expire() -> int:
 
     idempotency_keys_expire()
     return task_locks_expired_delete()
+
+
+# --- cloud storage connections (tasks/services/storages.py) -------------------------------
+# No retries: a sync is idempotent and records its failure on the storage; the next sync
+# (on demand or scheduled) picks up where it stopped.
+@shared_task(acks_late=True, max_retries=0)
+def storage_import_sync(storage_id: int) -> str:
+    return import_sync(storage_id=storage_id).status
+
+
+@shared_task(acks_late=True, max_retries=0)
+def storage_export_sync(storage_id: int) -> str:
+    return export_sync(storage_id=storage_id).status
+
+
+@shared_task(acks_late=True, max_retries=0)
+def storage_export_task(task_id: int, project_id: int) -> int:
+    return export_task_write(task_id=task_id, project_id=project_id)
+
+
+@shared_task(max_retries=0)
+def storages_sync_due() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): queue the source storages due a scheduled sync."""
+    due = storages_due()
+    for storage in S3ImportStorage.objects.filter(pk__in=due):
+        storage_sync_queue(storage=storage)
+        storage_import_sync.delay(storage.pk)
+    return len(due)
+
+
+def annotation_export_queue(sender: Any, *, annotation: Annotation, **kwargs: Any) -> None:
+    """``annotation_saved`` receiver (tasks/apps.py): a project with a target storage gets
+    the task written there once the annotation's transaction commits (one cached check,
+    no query, on the hot path)."""
+    if project_has_export_storage(annotation.project_id):
+        task_id, project_id = annotation.task_id, annotation.project_id
+        transaction.on_commit(lambda: storage_export_task.delay(task_id, project_id))

@@ -339,3 +339,86 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → annotation {self.annotation_id}"
+
+
+# --- cloud storage connections (Label Studio's "storages") -------------------------------------
+class StorageStatus(models.TextChoices):
+    INITIALIZED = "initialized", "Initialized"
+    QUEUED = "queued", "Queued"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class S3StorageBase(models.Model):
+    """A bucket prefix of a project, reached with its own credentials (tasks/storage/s3.py).
+    The secrets are write-only in the API. ``s3_endpoint`` names an S3-compatible server
+    (MinIO...); a private or loopback one is refused unless OUTBOUND_ALLOW_PRIVATE_URLS."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=256, blank=True)
+    description = models.TextField(blank=True)
+    bucket = models.CharField(max_length=63)
+    prefix = models.CharField(max_length=1024, blank=True)
+    regex_filter = models.CharField(max_length=512, blank=True)
+    aws_access_key_id = models.CharField(max_length=256, blank=True)
+    aws_secret_access_key = models.CharField(max_length=256, blank=True)
+    aws_session_token = models.TextField(blank=True)
+    region_name = models.CharField(max_length=64, blank=True)
+    s3_endpoint = models.CharField(max_length=2048, blank=True)
+    status = models.CharField(
+        max_length=16, choices=StorageStatus.choices, default=StorageStatus.INITIALIZED
+    )
+    traceback = models.TextField(blank=True, help_text="Why the last sync failed.")
+    last_sync = models.DateTimeField(null=True, blank=True)
+    last_sync_count = models.PositiveIntegerField(null=True, blank=True)
+    sync_started_at = models.DateTimeField(null=True, blank=True)
+    # Minutes between syncs run by the beat job ``tasks.jobs.storages_sync_due``; 0: on demand.
+    sync_interval = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix} ({type(self).__name__} {self.pk})"
+
+
+class S3ImportStorage(S3StorageBase):
+    """Source storage: objects under the prefix become tasks, each key once."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_storages")
+    # False: each object is a task file (JSON, JSONL, CSV...); True: each object is a media
+    # file and becomes one task whose data holds its ``s3://bucket/key`` reference.
+    use_blob_urls = models.BooleanField(default=False)
+    # Hand the browser presigned URLs (minutes) for this bucket's references.
+    presign = models.BooleanField(default=True)
+    presign_ttl = models.PositiveIntegerField(default=15)
+    recursive_scan = models.BooleanField(default=False)
+
+
+class S3ExportStorage(S3StorageBase):
+    """Target storage: each submitted task's JSON goes to ``prefix/<task id>.json``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_storages")
+
+
+class S3ImportLink(models.Model):
+    """A key already imported by a source storage: a sync skips it (the unique constraint is
+    the guard against two syncs racing). ``task`` is the first task made from the key."""
+
+    storage = models.ForeignKey(S3ImportStorage, on_delete=models.CASCADE, related_name="links")
+    key = models.CharField(max_length=1024)
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    task_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["storage", "key"], name="s3_import_link_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of storage {self.storage_id}"

@@ -32,6 +32,7 @@ from tasks.services.labelling import (
     label_skip,
     label_submit,
 )
+from tasks.storage.media import media_resolve
 
 NOTES_MAX = 10_000
 
@@ -112,7 +113,8 @@ def label_task_payload(*, task: Task, user: User, role: str | None) -> dict[str,
     return {
         "task": {
             "id": task.pk,
-            "data": task.data,
+            # Bucket references become presigned URLs valid for minutes (objects stay private).
+            "data": media_resolve(project=task.project, data=task.data),
             "meta": task.meta,
             "is_labeled": task.is_labeled,
             "total_annotations": task.total_annotations,

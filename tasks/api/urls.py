@@ -1,5 +1,5 @@
 from annotator.api.paths import api_path
-from tasks.api import bulk, datamanager, transfers, views
+from tasks.api import bulk, datamanager, storages, transfers, views
 from tasks.api.labelling import (
     CertificationView,
     LabelDraftView,
@@ -101,5 +101,31 @@ urlpatterns += [
     ),
     *api_path(
         "projects/<int:pk>/certification", CertificationView.as_view(), "project-certification"
+    ),
+]
+
+# Cloud storage connections (tasks/api/storages.py), Label Studio's paths.
+urlpatterns += [
+    *api_path("storages/s3", storages.S3ImportListView.as_view(), "storage-s3-list"),
+    *api_path(
+        "storages/s3/validate", storages.S3ImportValidateView.as_view(), "storage-s3-validate"
+    ),
+    *api_path("storages/s3/<int:pk>", storages.S3ImportDetailView.as_view(), "storage-s3-detail"),
+    *api_path("storages/s3/<int:pk>/sync", storages.S3ImportSyncView.as_view(), "storage-s3-sync"),
+    *api_path("storages/export/s3", storages.S3ExportListView.as_view(), "storage-export-s3-list"),
+    *api_path(
+        "storages/export/s3/validate",
+        storages.S3ExportValidateView.as_view(),
+        "storage-export-s3-validate",
+    ),
+    *api_path(
+        "storages/export/s3/<int:pk>",
+        storages.S3ExportDetailView.as_view(),
+        "storage-export-s3-detail",
+    ),
+    *api_path(
+        "storages/export/s3/<int:pk>/sync",
+        storages.S3ExportSyncView.as_view(),
+        "storage-export-s3-sync",
     ),
 ]

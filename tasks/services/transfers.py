@@ -39,6 +39,7 @@ from tasks.importers import (
 from tasks.models import ExportJob, ImportJob, JobStatus
 from tasks.selectors import ExportFilter, export_task_count, export_tasks_iter
 from tasks.services.imports import ImportRowsError, tasks_import
+from tasks.storage.media import media_reference
 
 # The object tags that display each media kind, for uploads that become tasks.
 MEDIA_OBJECT_TAGS = {"image": ("Image",), "audio": ("Audio", "AudioPlus"), "video": ("Video",)}
@@ -122,7 +123,8 @@ def _items(project: Project, job: ImportJob) -> Iterator[Any]:
             )
         elif source["kind"] == "media":
             field = _media_field(config, source["media"], source["name"])
-            yield {field: default_storage.url(source["path"])}
+            # A stable reference: with S3 it is signed when shown (tasks/storage/media.py).
+            yield {field: media_reference(source["path"])}
         else:
             with default_storage.open(source["path"], "rb") as handle:
                 for item in iter_items(

@@ -32,7 +32,15 @@ from annotator.asgi import application
 from annotator.services import api_token_create
 from mlserve.models import MLBackend, ModelVersion
 from projects.models import OrganizationMember, Project, Webhook, WebhookDelivery
-from tasks.models import Draft, ExportJob, ImportJob, Prediction, TaskAssignment
+from tasks.models import (
+    Draft,
+    ExportJob,
+    ImportJob,
+    Prediction,
+    S3ExportStorage,
+    S3ImportStorage,
+    TaskAssignment,
+)
 from tasks.services import annotation_create, tasks_import
 from tests.factories import NER_CONFIG, add_member, choice, make_organization, make_user
 
@@ -177,6 +185,15 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "quality-settings": {"get": r(SEE_ALL), "put": MANAGE},
     "arbitration": {"get": MANAGE},
     "arbitration-resolve": {"post": MANAGE},
+    # Cloud storage connections: managers only (they hold bucket credentials).
+    "storage-s3-list": {"get": MANAGE, "post": MANAGE},
+    "storage-s3-validate": {"post": MANAGE},
+    "storage-s3-detail": {"get": MANAGE, "patch": MANAGE, "delete": MANAGE},
+    "storage-s3-sync": {"post": MANAGE},
+    "storage-export-s3-list": {"get": MANAGE, "post": MANAGE},
+    "storage-export-s3-validate": {"post": MANAGE},
+    "storage-export-s3-detail": {"get": MANAGE, "patch": MANAGE, "delete": MANAGE},
+    "storage-export-s3-sync": {"post": MANAGE},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -309,6 +326,10 @@ def _build(mark: str, media_root) -> World:
         webhook=webhook, action="PROJECT_UPDATED", payload={"mark": mark}
     )
     token = api_token_create(user=annotator, name=f"{mark}-token").token
+    # A loopback endpoint: refused before any connection (tests do not reach the network).
+    bucket = {"bucket": "matrix-bucket", "s3_endpoint": "http://127.0.0.1:9", "title": mark}
+    source = S3ImportStorage.objects.create(project=project, **bucket)
+    target = S3ExportStorage.objects.create(project=project, **bucket)
     version = ModelVersion.objects.create(
         project=project, control="intent", kind="intent", number=1, name=f"{mark}-intent-v1"
     )
@@ -331,6 +352,7 @@ def _build(mark: str, media_root) -> World:
         "webhooks": webhook.pk, "user_id": annotator.pk, "current-user": token.pk,
         "invite_id": project_invite.invitation.pk, "org_invite_id": org_invite.invitation.pk,
         "version_id": version.pk, "ml-backend": project.pk, "delivery": delivery.pk,
+        "storages": source.pk, "export_storages": target.pk,
     }  # fmt: skip
     return world
 
@@ -351,6 +373,11 @@ def worlds(media_root):
 # --- requests -------------------------------------------------------------------------------
 def _body(name: str, ids: dict[str, int]) -> Any:
     selection = {"selection": {"ids": [ids["tasks"]]}}
+    bucket = {
+        "project": ids["projects"],
+        "bucket": "matrix-bucket",
+        "s3_endpoint": "http://127.0.0.1:9",
+    }
     bodies: dict[str, Any] = {
         "project-list": {"title": "new"},
         "config-validate": {"label_config": CONFIG},
@@ -380,6 +407,12 @@ def _body(name: str, ids: dict[str, int]) -> Any:
         "ml-settings": {"retrain_every": 0},
         "queue": {"batch_size": 50},
         "quality-settings": {"agreement_threshold": 0.4},
+        "storage-s3-list": bucket,
+        "storage-s3-validate": bucket,
+        "storage-export-s3-list": bucket,
+        "storage-export-s3-validate": bucket,
+        "storage-s3-detail": {"title": "renamed"},
+        "storage-export-s3-detail": {"title": "renamed"},
     }
     return bodies.get(name, {"result": []})
 
@@ -391,6 +424,8 @@ def _query(name: str, ids: dict[str, int]) -> str:
         "prediction-list": f"?project={project}",
         "ml-list": f"?project={project}",
         "webhook-list": f"?project={project}",
+        "storage-s3-list": f"?project={project}",
+        "storage-export-s3-list": f"?project={project}",
         "project-export": "?exportType=JSON",
         "project-data-next-after": f"?task={ids['tasks']}",
     }.get(name, "")
@@ -400,6 +435,8 @@ def _url(route: str, ids: dict[str, int]) -> str:
     resource = route.split("/")[1] if route.startswith("api/") else ""
     if resource == "organizations":
         route = route.replace("<id:invite_id>", str(ids["org_invite_id"]))
+    if route.startswith("api/storages/export/"):
+        route = route.replace("<id:pk>", str(ids["export_storages"]))
     for name in ("user_id", "import_id", "export_id", "invite_id", "version_id", "delivery"):
         route = route.replace(f"<id:{name}>", str(ids[name]))
     route = route.replace("<id:pk>", str(ids.get(resource, 0)))
