@@ -1,0 +1,1 @@
+from quality.models_workflow import ReviewAction, ReviewDecision  # noqa: F401
