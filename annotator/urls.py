@@ -18,5 +18,6 @@ urlpatterns = [
     path("projects/<int:project_id>/label/", label_page, name="label"),
     path("projects/<int:project_id>/label/<int:task_id>/", label_page, name="label-task"),
     path("", include("activelearn.urls")),
+    path("", include("quality.urls_workflow")),
     path("", include("projects.urls")),
 ]

@@ -167,6 +167,15 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "queue": {"get": VIEW, "patch": MANAGE},
     "queue-refresh": {"post": MANAGE},
     "learning": {"get": VIEW},
+    # Quality workflow: gold marks and review decisions judge others' work; the dashboards
+    # show everyone's results; routing rewrites tasks.
+    "annotation-ground-truth": {"post": r(SEE_ALL), "delete": r(SEE_ALL)},
+    "annotation-review": {"post": r(SEE_ALL)},
+    "project-review-queue": {"get": r(SEE_ALL)},
+    "project-routing": {"post": MANAGE},
+    "project-dashboard": {"get": r(SEE_ALL)},
+    "project-dashboard-annotator": {"get": r(SEE_ALL)},
+    "project-dashboard-csv": {"get": r(SEE_ALL)},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -180,6 +189,8 @@ PAGES: dict[str, Rule] = {
     "accounts:project-invites": MANAGE,
     "accounts:project-audit": MANAGE,
     "activelearn:learning": VIEW,
+    "quality:review": r(SEE_ALL),
+    "quality:dashboard": r(SEE_ALL),
     "projects:list": ANY_USER,
     "projects:detail": VIEW,
     "data-manager": VIEW,

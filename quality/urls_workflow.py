@@ -1,0 +1,9 @@
+from django.urls import path
+
+from quality import views_workflow
+
+app_name = "quality"
+urlpatterns = [
+    path("projects/<int:project_id>/review/", views_workflow.review_page, name="review"),
+    path("projects/<int:project_id>/dashboard/", views_workflow.dashboard_page, name="dashboard"),
+]
