@@ -4,7 +4,8 @@ The hand-out is the hottest write of the product (every annotator, every task), 
 written as a few plain SQL statements that both backends run, instead of ORM querysets whose
 compilation cost more than the database work. A next-task request went from 10 statements
 (counted with CaptureQueriesContext, BEGIN and COMMIT included) to 7: the token, the project
-and the three below.
+and the three below; 8 since review sends rejected work back (``_RETURNED``, one indexed
+read over the project's few rejected annotations).
 """
 
 from __future__ import annotations
