@@ -53,13 +53,14 @@ _TAKE = (
     " ON CONFLICT (task_id, user_id) DO UPDATE SET expires_at = excluded.expires_at"
     " RETURNING task_id"
 )
-# The task of the user's oldest rejected annotation in the project: it comes back to them
-# before anything else. It repeats the partial index annotation_review_idx's condition, so
-# SQLite uses that index (the rejected rows are few) instead of the user's annotations.
+# A task whose annotation by the user was rejected (lowest task id first): it comes back to
+# them before anything else. It repeats the partial index annotation_review_idx's condition
+# and orders by its last column, so both SQLite and PostgreSQL walk that index (the rejected
+# rows are few) instead of the user's annotations.
 _RETURNED = (
     "SELECT a.task_id FROM tasks_annotation a"
     " WHERE a.project_id = %s AND NOT (a.review_status = '') AND NOT a.was_cancelled"
-    " AND a.review_status = 'rejected' AND a.completed_by_id = %s ORDER BY a.id LIMIT 1"
+    " AND a.review_status = 'rejected' AND a.completed_by_id = %s ORDER BY a.task_id LIMIT 1"
 )
 # Confidence routing: the routes a junior is never handed (quality.services.routing).
 _JUNIOR_EXCLUDED_ROUTE = "senior"
