@@ -140,7 +140,8 @@ def _load(project: Project) -> _Data:
     work: list[_Work] = []
     names: dict[int, str] = {}
     for task_id, user_id, result, lead, created, truth, name in rows:
-        names[user_id] = name
+        if not truth:  # a ground truth's author is the reference, not an annotator
+            names[user_id] = name
         work.append(_Work(task_id, user_id, result, label_of(result), lead, _day(created), truth))
     members = ProjectMember.objects.filter(project=project).select_related("user")
     levels = {}

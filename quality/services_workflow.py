@@ -74,8 +74,12 @@ def annotation_review_sample(*, annotation_id: int) -> bool:
         .values_list("level", flat=True)
         .first()
     )
+    # Its rank among the author's finished annotations (by id, so a late run counts the same).
     count = Annotation.objects.filter(
-        project=project, completed_by_id=annotation.completed_by_id, was_cancelled=False
+        project=project,
+        completed_by_id=annotation.completed_by_id,
+        was_cancelled=False,
+        id__lte=annotation.pk,
     ).count()
     if not review_sampled(count=count, share=_share(project, level)):
         return False
