@@ -151,7 +151,7 @@ class RoutingRefreshView(APIView):
 # --- dashboards ------------------------------------------------------------------------------
 class ProjectDashboardView(APIView):
     @extend_schema(
-        responses={200: serializers.DictField()},
+        responses={200: dict, **ERRORS},
         description="The project dashboard's numbers: progress, annotations per day, "
         "agreement and label distributions, and every annotator's row (gold accuracy, "
         "expert agreement, peer kappa, lead-time median and quartiles, rejection rate, "
@@ -164,7 +164,7 @@ class ProjectDashboardView(APIView):
 
 class AnnotatorDashboardView(APIView):
     @extend_schema(
-        responses={200: serializers.DictField(), **ERRORS},
+        responses={200: dict, **ERRORS},
         description="One annotator's dashboard: their row, their work per day, a confusion "
         "matrix of their labels against the reference (gold, else the others' majority) "
         "and the label pairs they confuse most. Reviewers and managers.",
