@@ -122,6 +122,60 @@ class Project(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Accuracy on the gold tasks that certifies an annotator.",
     )
+    # Gold tasks (quality.services.gold): the share of an annotator's next-task hand-outs that
+    # are gold tasks they have not answered, mixed in unannounced. 0 = off.
+    gold_rate = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of next-task hand-outs that are (unannounced) gold tasks.",
+    )
+    # Review (quality.services.review): the share of each level's finished annotations that
+    # enter the reviewers' queue. All 0 = no review sampling.
+    review_share_junior = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of a junior's annotations that go to review.",
+    )
+    review_share_senior = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of a senior's annotations that go to review.",
+    )
+    review_share_expert = models.FloatField(
+        default=0.0,
+        db_default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of an expert's annotations that go to review.",
+    )
+    # Confidence routing (quality.services.routing): null thresholds are off.
+    routing_low = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Prediction scores below this go to senior annotators (null: off).",
+    )
+    routing_high = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Prediction scores above this go to juniors for quick verification.",
+    )
+    routing_margin = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="A gap between the top two class probabilities below this is ambiguous: "
+        "the task goes to consensus.",
+    )
+    routing_consensus_k = models.PositiveSmallIntegerField(
+        default=3,
+        db_default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+        help_text="Annotators an ambiguous task gets.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ProjectMember", related_name="projects"
     )
@@ -135,6 +189,17 @@ class Project(models.Model):
                 condition=models.Q(certification_threshold__gte=0.0)
                 & models.Q(certification_threshold__lte=1.0),
                 name="project_certification_threshold_0_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gold_rate__gte=0.0) & models.Q(gold_rate__lte=1.0),
+                name="project_gold_rate_0_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(routing_low__isnull=True)
+                | models.Q(routing_high__isnull=True)
+                | models.Q(routing_low__lte=models.F("routing_high")),
+                name="project_routing_low_lte_high",
+                violation_error_message="routing_low must not exceed routing_high.",
             ),
             models.CheckConstraint(
                 condition=models.Q(overlap_cohort_percentage__lte=100),
@@ -151,6 +216,15 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def routing_on(self) -> bool:
+        """Whether next-task filters by level (read from the loaded row: free otherwise)."""
+        return self.routing_low is not None or self.routing_high is not None
+
+    @property
+    def review_sampling_on(self) -> bool:
+        return max(self.review_share_junior, self.review_share_senior, self.review_share_expert) > 0
 
     @property
     def parsed_config(self) -> LabelConfig:

@@ -51,5 +51,6 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             :50
         ],
         "can_manage": role_allows(effective_role(project), Action.MANAGE),
+        "can_review": role_allows(role, Action.REVIEW),
     }
     return render(request, "projects/detail.html", context)

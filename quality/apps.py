@@ -48,7 +48,12 @@ class QualityConfig(AppConfig):
         tasks_imported.connect(sample, sender=Task, weak=False)
 
         from projects.backup import backup_register
-        from quality.models import ArbitrationItem, QualitySettings
+        from quality.models import ArbitrationItem, QualitySettings, ReviewDecision
 
         backup_register(QualitySettings, "project")
         backup_register(ArbitrationItem, "project")
+        backup_register(ReviewDecision, "project")
+        from quality.services_workflow import annotation_saved_receiver
+        from tasks.signals import annotation_saved
+
+        annotation_saved.connect(annotation_saved_receiver, dispatch_uid="quality-review")

@@ -100,3 +100,7 @@ class ArbitrationItem(models.Model):
 
     def __str__(self) -> str:
         return f"Arbitration of task {self.task_id} ({self.status})"
+
+
+# The review workflow's models live in their own module (quality/models_workflow.py).
+from quality.models_workflow import ReviewAction, ReviewDecision  # noqa: E402, F401

@@ -36,6 +36,11 @@ class Task(models.Model):
     # one (the data manager shows 1 - prediction_score otherwise), quality's agreement.
     uncertainty = models.FloatField(null=True, blank=True)
     agreement = models.FloatField(null=True, blank=True)
+    # Confidence routing, written by quality: who may get the task in next-task ("": anyone,
+    # "senior": seniors and experts, "junior": anyone, "consensus": anyone, overlap k) and
+    # why, for the data manager.
+    route = models.CharField(max_length=16, blank=True, default="", db_default="")
+    route_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +101,9 @@ class Annotation(models.Model):
             ("rejected", "Rejected"),
         ],
     )
+    # The reviewer's comment of the last rejection, shown to the author on the labelling page
+    # (the decisions' history is quality's ReviewDecision).
+    review_comment = models.TextField(blank=True, default="", db_default="")
     lead_time = models.FloatField(null=True, blank=True, help_text="Seconds spent.")
     # db_default too: imports write annotation rows with raw multi-row INSERTs.
     notes = models.TextField(

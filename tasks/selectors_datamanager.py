@@ -114,6 +114,8 @@ class TaskRow:
     prediction_score: float | None
     uncertainty: float | None
     agreement: float | None
+    route: str = ""
+    route_reason: str = ""
     review_state: str = ""
     assignees: list[dict[str, Any]] = field(default_factory=list)
 
@@ -290,7 +292,8 @@ def _cursor_of(
 
 _ROW_FIELDS = [
     "id", "total_annotations", "cancelled_annotations", "overlap", "total_predictions",
-    "priority", "prediction_score", "uncertainty", "agreement", "preview_text",
+    "priority", "prediction_score", "uncertainty", "agreement", "route", "route_reason",
+    "preview_text",
 ]  # fmt: skip
 
 

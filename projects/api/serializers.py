@@ -22,6 +22,14 @@ PROJECT_SETTINGS = (
     "blind_annotation",
     "certification_tasks",
     "certification_threshold",
+    "gold_rate",
+    "review_share_junior",
+    "review_share_senior",
+    "review_share_expert",
+    "routing_low",
+    "routing_high",
+    "routing_margin",
+    "routing_consensus_k",
 )
 
 
@@ -73,6 +81,46 @@ class ProjectIn(serializers.Serializer):
         min_value=0.0,
         max_value=1.0,
         help_text="accuracy on the gold tasks that certifies an annotator",
+    )
+
+    gold_rate = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="share of next-task hand-outs that are (unannounced) gold tasks",
+    )
+    review_share_junior = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0, help_text="share of juniors' work reviewed"
+    )
+    review_share_senior = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0, help_text="share of seniors' work reviewed"
+    )
+    review_share_expert = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0, help_text="share of experts' work reviewed"
+    )
+    routing_low = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="prediction scores below go to seniors (null: off)",
+    )
+    routing_high = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="prediction scores above go to juniors (null: off)",
+    )
+    routing_margin = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="top-2 probability gap below which a task goes to consensus (null: off)",
+    )
+    routing_consensus_k = serializers.IntegerField(
+        required=False, min_value=2, max_value=20, help_text="annotators of an ambiguous task"
     )
 
 

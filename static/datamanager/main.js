@@ -91,10 +91,17 @@ function renderRow(row) {
     el("td", { class: "num", text: number(row.prediction_score) }),
     el("td", { class: "num", text: number(row.uncertainty) }),
     el("td", { class: review ? `review-${review}` : "", text: review ? REVIEW_TEXT[review] : "—" }),
+    el("td", { class: "dm-route", title: row.route_reason, text: routeText(row) }),
     el("td", { text: row.assignees.map((a) => a.username).join(", ") || "—" }),
     el("td", { class: "num", text: number(row.priority) }),
   );
   return el("tr", { dataset: { id: String(row.id) }, class: isSelected(row.id) ? "selected" : "" }, cells);
+}
+
+// Confidence routing: where the task went and why (quality.services_workflow.route_of).
+function routeText(row) {
+  if (!row.route) return row.route_reason || "—";
+  return `${row.route}: ${row.route_reason}`;
 }
 
 async function loadPage({ reset }) {

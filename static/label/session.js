@@ -103,6 +103,12 @@ export class Session {
     const notice = $("lbl-ml-notice");
     notice.textContent = this.current.prediction_notice || "";
     notice.hidden = !this.current.prediction_notice;
+    // A reviewer rejected the user's annotation: the task came back with their comment.
+    const own = this.current.annotation;
+    const review = $("lbl-review-notice");
+    const rejected = own?.review_status === "rejected";
+    review.textContent = rejected ? `Returned by a reviewer: ${own.review_comment}` : "";
+    review.hidden = !rejected;
     this.app.dataset.state = "ready";
     this.app.dataset.task = String(task.id);
     this.focusFirst();

@@ -84,6 +84,9 @@ def _work(row: Annotation | Draft | None) -> dict[str, Any] | None:
         "notes": row.notes,
         "lead_time": row.lead_time,
         "annotation": getattr(row, "annotation_id", None),
+        # A rejected annotation comes back to its author with the reviewer's comment.
+        "review_status": getattr(row, "review_status", ""),
+        "review_comment": getattr(row, "review_comment", ""),
     }
 
 

@@ -17,6 +17,8 @@ class AnnotationOut(serializers.ModelSerializer):
             "result",
             "was_cancelled",
             "ground_truth",
+            "review_status",
+            "review_comment",
             "lead_time",
             "version",
             "parent_prediction",

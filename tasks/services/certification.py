@@ -17,6 +17,7 @@ everywhere else the branch is a test of a column of the already loaded project.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -101,22 +102,71 @@ def _expected(task_id: int, user: User) -> Annotation | None:
     )
 
 
-def _scores(project: Project, user: User) -> list[float]:
-    """The user's gold answers in answer order, each scored (a skip scores 0): two queries,
-    the project's ground truth (from its partial index) and the user's answers to it."""
-    expected: dict[int, Any] = {}
-    truth = Annotation.objects.filter(project=project, ground_truth=True).exclude(completed_by=user)
-    for task_id, result in truth.order_by("updated_at", "id").values_list("task_id", "result"):
-        expected[task_id] = result  # the newest ground truth of a task wins
+@dataclass(frozen=True)
+class GoldAnswer:
+    """One answer to a gold task, scored against its ground truth (a skip scores 0)."""
+
+    annotation_id: int
+    task_id: int
+    user_id: int
+    score: float
+    expected: Any
+    answer: Any
+
+
+def gold_answers_list(*, project: Project, user: User | None = None) -> list[GoldAnswer]:
+    """Every answer to the project's gold tasks (or ``user``'s), in answer order, scored with
+    tasks/accuracy.py: each annotator's accuracy against gold, read by certification and by
+    quality's dashboards. Two queries: the ground truth (from its partial index) and the
+    answers to it. An author's own ground truth is never the reference for their answer."""
+    truth = Annotation.objects.filter(project=project, ground_truth=True)
+    newest: dict[int, list[tuple[int | None, Any]]] = {}
+    rows = truth.order_by("updated_at", "id").values_list("task_id", "completed_by_id", "result")
+    for task_id, author, result in rows:
+        newest.setdefault(task_id, []).append((author, result))
     answers = Annotation.objects.filter(
-        project=project, completed_by=user, task_id__in=list(expected)
-    ).order_by("id")
-    return [
-        0.0
-        if answer.was_cancelled
-        else result_accuracy(expected=expected[answer.task_id], answer=answer.result)
-        for answer in answers.only("task_id", "was_cancelled", "result")
-    ]
+        project=project, task_id__in=list(newest), ground_truth=False, completed_by__isnull=False
+    )
+    if user is not None:
+        answers = answers.filter(completed_by=user)
+    out = []
+    for answer in answers.order_by("id").only(
+        "task_id", "completed_by_id", "was_cancelled", "result"
+    ):
+        # The newest ground truth of a task by someone else wins.
+        refs = [r for a, r in newest[answer.task_id] if a != answer.completed_by_id]
+        if not refs:
+            continue
+        score = (
+            0.0
+            if answer.was_cancelled
+            else result_accuracy(expected=refs[-1], answer=answer.result)
+        )
+        out.append(
+            GoldAnswer(
+                annotation_id=answer.pk,
+                task_id=answer.task_id,
+                user_id=int(answer.completed_by_id or 0),
+                score=score,
+                expected=refs[-1],
+                answer=[] if answer.was_cancelled else answer.result,
+            )
+        )
+    return out
+
+
+def _scores(project: Project, user: User) -> list[float]:
+    """The user's gold answers in answer order, each scored (a skip scores 0)."""
+    return [a.score for a in gold_answers_list(project=project, user=user)]
+
+
+def gold_task_due(*, project: Project, user: User) -> bool:
+    """Whether the user's next hand-out is a gold task: gold tasks mixed into their queue at
+    ``project.gold_rate`` (0.2: their 5th, 10th, 15th... task), counted over their answers in
+    the project, so the share holds whatever they skipped. Two indexed counts."""
+    done = Annotation.objects.filter(project=project, completed_by=user).count()
+    gold = _gold_tasks(project, user).filter(_answered(user)).count()
+    return math.floor((done + 1) * project.gold_rate + 1e-9) > gold
 
 
 def certification_status(*, project: Project, user: User) -> CertificationStatus:

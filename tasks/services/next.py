@@ -4,7 +4,8 @@ The hand-out is the hottest write of the product (every annotator, every task), 
 written as a few plain SQL statements that both backends run, instead of ORM querysets whose
 compilation cost more than the database work. A next-task request went from 10 statements
 (counted with CaptureQueriesContext, BEGIN and COMMIT included) to 7: the token, the project
-and the three below.
+and the three below; 8 since review sends rejected work back (``_RETURNED``, one indexed
+read over the project's few rejected annotations).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.utils import timezone
 from annotator.models import User
 from annotator.observability import NEXT_TASK_LATENCY
 from annotator.rawsql import columns_of, fetch_model, prepared_cursor
-from projects.models import Project
+from projects.models import AnnotatorLevel, Project, ProjectMember
 from projects.services import project_broadcast
 from tasks.models import Task, TaskLock
 from tasks.selectors import task_live_lock_count
@@ -28,6 +29,7 @@ from tasks.services.certification import (
     certification_passed,
     certification_pending,
     certification_task_take,
+    gold_task_due,
 )
 
 # Live leases of OTHER users on task ``t``: with finished annotations they fill its overlap.
@@ -52,6 +54,17 @@ _TAKE = (
     " ON CONFLICT (task_id, user_id) DO UPDATE SET expires_at = excluded.expires_at"
     " RETURNING task_id"
 )
+# A task whose annotation by the user was rejected (lowest task id first): it comes back to
+# them before anything else. It repeats the partial index annotation_review_idx's condition
+# and orders by its last column, so both SQLite and PostgreSQL walk that index (the rejected
+# rows are few) instead of the user's annotations.
+_RETURNED = (
+    "SELECT a.task_id FROM tasks_annotation a"
+    " WHERE a.project_id = %s AND NOT (a.review_status = '') AND NOT a.was_cancelled"
+    " AND a.review_status = 'rejected' AND a.completed_by_id = %s ORDER BY a.task_id LIMIT 1"
+)
+# Confidence routing: the routes a junior is never handed (quality.services.routing).
+_JUNIOR_EXCLUDED_ROUTE = "senior"
 _TASK_COLUMNS = columns_of(Task, "t")
 # How many rows a request may find taken under it before it gives up (each one means a
 # concurrent request handed that task out between our scan and our lease).
@@ -59,7 +72,12 @@ MAX_TAKE_ATTEMPTS = 20
 
 
 def task_next_sql(
-    *, project_id: int, user_id: int, now: datetime, skip: Sequence[int] = ()
+    *,
+    project_id: int,
+    user_id: int,
+    now: datetime,
+    skip: Sequence[int] = (),
+    exclude_route: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The candidate query: the best task the user may be handed (DESIGN §4), best first.
 
@@ -78,6 +96,9 @@ def task_next_sql(
         f" AND t.overlap > t.total_annotations + {_OTHERS_LEASES}"
     )
     params: list[Any] = [project_id, user_id, when, user_id]
+    if exclude_route is not None:
+        sql += " AND t.route <> %s"
+        params.append(exclude_route)
     if skip:
         sql += f" AND t.id NOT IN ({', '.join(['%s'] * len(skip))})"
         params.extend(skip)
@@ -92,6 +113,22 @@ def _one(sql: str, params: list[Any]) -> Any:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _junior(project: Project, user: User) -> bool:
+    """Whether routing keeps the user off the tasks routed to seniors (one membership read,
+    only in projects with routing on)."""
+    level = (
+        ProjectMember.objects.filter(project=project, user=user)
+        .values_list("level", flat=True)
+        .first()
+    )
+    return level == AnnotatorLevel.JUNIOR
+
+
+def _returned_task(project: Project, user: User) -> Task | None:
+    task_id = _one(_RETURNED, [project.pk, user.pk])
+    return Task.objects.get(pk=task_id) if task_id is not None else None
 
 
 def _in_certification(project: Project, user: User) -> bool:
@@ -117,6 +154,12 @@ def task_next_take(*, project: Project, user: User) -> Task | None:
     In a project with certification on, an annotator not yet certified gets gold tasks
     instead (tasks/services/certification.py); the test below reads a column of the loaded
     project, so projects without certification pay nothing for it.
+
+    Then, in this order: a task whose annotation by the user a reviewer rejected comes back
+    to them (one indexed query over the project's few rejected annotations); with a
+    ``gold_rate``, a gold task is mixed in unannounced when one is due
+    (``gold_task_due``); with confidence routing on, a junior is not handed tasks routed to
+    seniors. Each costs a query only in projects that turned it on.
     """
     if project.certification_tasks and _in_certification(project, user):
         return certification_task_take(project=project, user=user)
@@ -127,9 +170,21 @@ def task_next_take(*, project: Project, user: User) -> Task | None:
     held = _one(_RENEW_HELD, [until, user.pk, when, project.pk])
     if held is not None:
         return Task.objects.get(pk=held)
+    returned = _returned_task(project, user)
+    if returned is not None:
+        return returned
+    if project.gold_rate and gold_task_due(project=project, user=user):
+        gold = certification_task_take(project=project, user=user)
+        if gold is not None:
+            return gold
+    exclude_route = (
+        _JUNIOR_EXCLUDED_ROUTE if project.routing_on and _junior(project, user) else None
+    )
     skip: list[int] = []
     for _ in range(MAX_TAKE_ATTEMPTS):
-        sql, params = task_next_sql(project_id=project.pk, user_id=user.pk, now=now, skip=skip)
+        sql, params = task_next_sql(
+            project_id=project.pk, user_id=user.pk, now=now, skip=skip, exclude_route=exclude_route
+        )
         task = fetch_model(Task, sql, params)
         if task is None:
             return None

@@ -194,6 +194,15 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "storage-export-s3-validate": {"post": MANAGE},
     "storage-export-s3-detail": {"get": MANAGE, "patch": MANAGE, "delete": MANAGE},
     "storage-export-s3-sync": {"post": MANAGE},
+    # Quality workflow: gold marks and review decisions judge others' work; the dashboards
+    # show everyone's results; routing rewrites tasks.
+    "annotation-ground-truth": {"post": r(SEE_ALL), "delete": r(SEE_ALL)},
+    "annotation-review": {"post": r(SEE_ALL)},
+    "project-review-queue": {"get": r(SEE_ALL)},
+    "project-routing": {"post": MANAGE},
+    "project-dashboard": {"get": r(SEE_ALL)},
+    "project-dashboard-annotator": {"get": r(SEE_ALL)},
+    "project-dashboard-csv": {"get": r(SEE_ALL)},
 }
 # The catch-all JSON 404 of /api/ (checked by tests/tasks/test_api_access.py); invitations
 # are accepted by key, not by id (tests/accounts/test_invites.py).
@@ -213,6 +222,8 @@ PAGES: dict[str, Rule] = {
     "accounts:project-audit": MANAGE,
     "activelearn:learning": VIEW,
     "quality:arbitration": MANAGE,  # and expert members
+    "quality:review": r(SEE_ALL),
+    "quality:dashboard": r(SEE_ALL),
     "projects:list": ANY_USER,
     "projects:detail": VIEW,
     "data-manager": VIEW,
