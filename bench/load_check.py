@@ -174,9 +174,7 @@ def run(db: str, annotators: int, seconds: float, tasks: int, workers: int) -> d
         manager_token, tokens = _setup_users(server, annotators)
         manager = Client(server.port, manager_token)
         project = _create_project(manager, "load check")
-        status, body = manager.request(
-            "POST", f"/api/projects/{project}/import", workload(tasks)
-        )
+        status, body = manager.request("POST", f"/api/projects/{project}/import", workload(tasks))
         assert status == 201, body
         for token in tokens:
             me = json.loads(Client(server.port, token).get("/api/current-user")[1])
@@ -189,8 +187,13 @@ def run(db: str, annotators: int, seconds: float, tasks: int, workers: int) -> d
         accepted_path.write_text(json.dumps(figures.pop("accepted")))
         audit = json.loads(
             server.manage(
-                "shell", "-v0", "-c", AUDIT.format(project=project, accepted_path=str(accepted_path))
-            ).strip().splitlines()[-1]
+                "shell",
+                "-v0",
+                "-c",
+                AUDIT.format(project=project, accepted_path=str(accepted_path)),
+            )
+            .strip()
+            .splitlines()[-1]
         )
         baseline = health_latency(server, annotators, 20)
         return {
