@@ -408,6 +408,10 @@ SPECTACULAR_SETTINGS = {
         "Errors are JSON: `{status_code, detail, validation_errors: {field: [problem]}}`."
     ),
     "PREPROCESSING_HOOKS": ["annotator.api.schema.drop_slashless_duplicates"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotator.api.schema.document_auth_errors",
+    ],
     # Several inputs have a "role": name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "ProjectRoleEnum": "projects.models.ProjectRole",
