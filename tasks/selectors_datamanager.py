@@ -114,6 +114,7 @@ class TaskRow:
     prediction_score: float | None
     uncertainty: float | None
     agreement: float | None
+    queue_reason: str | None = None
     review_state: str = ""
     assignees: list[dict[str, Any]] = field(default_factory=list)
 
@@ -290,7 +291,7 @@ def _cursor_of(
 
 _ROW_FIELDS = [
     "id", "total_annotations", "cancelled_annotations", "overlap", "total_predictions",
-    "priority", "prediction_score", "uncertainty", "agreement", "preview_text",
+    "priority", "prediction_score", "uncertainty", "agreement", "queue_reason", "preview_text",
 ]  # fmt: skip
 
 

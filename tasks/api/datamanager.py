@@ -142,6 +142,10 @@ class DataRowOut(serializers.Serializer):
         allow_null=True, help_text="stored by active learning, else 1 - prediction_score"
     )
     agreement = serializers.FloatField(allow_null=True, help_text="null until quality computes it")
+    queue_reason = serializers.CharField(
+        allow_null=True,
+        help_text="why active learning put the task at the head of the queue; null otherwise",
+    )
     review_state = serializers.CharField(
         help_text="rejected, pending, not_reviewed or accepted (the filter's values); "
         "empty: no finished annotation"
