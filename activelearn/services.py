@@ -87,7 +87,7 @@ def _weights(project: Project, ids: Any, field: str) -> Any:
 def _write(project: Project, ids: Any, priorities: Any, uncertainties: Any, reasons: Any) -> None:
     """Set priority, uncertainty and queue reason of the given tasks (the head of the queue)
     and reset the project's other unlabelled tasks that a previous round raised (priority
-    back to 0, uncertainty and reason unset): the tasks change only where the queue changed
+    back to 0, uncertainty and reason unset; a task has a reason only with a raised priority): the tasks change only where the queue changed
     (PostgreSQL: arrays unnested; SQLite: a temporary table, UPDATE ... FROM)."""
     values = [
         (int(i), float(p), None if np.isnan(u) else float(u), r)
@@ -104,8 +104,7 @@ def _write(project: Project, ids: Any, priorities: Any, uncertainties: Any, reas
             )  # fmt: skip
             cursor.execute(
                 "UPDATE tasks_task SET priority = 0, uncertainty = NULL, queue_reason = NULL"
-                " WHERE project_id = %s AND NOT is_labeled"
-                " AND (priority <> 0 OR queue_reason IS NOT NULL)"
+                " WHERE project_id = %s AND NOT is_labeled AND priority <> 0"
                 " AND NOT (id = ANY(%s::bigint[]))",
                 [project.pk, [r[0] for r in values]],
             )
@@ -124,8 +123,7 @@ def _write(project: Project, ids: Any, priorities: Any, uncertainties: Any, reas
         )
         cursor.execute(
             "UPDATE tasks_task SET priority = 0, uncertainty = NULL, queue_reason = NULL"
-            " WHERE project_id = %s AND NOT is_labeled"
-            " AND (priority <> 0 OR queue_reason IS NOT NULL)"
+            " WHERE project_id = %s AND NOT is_labeled AND priority <> 0"
             " AND id NOT IN (SELECT id FROM al_queue_head)",
             [project.pk],
         )
@@ -165,11 +163,11 @@ def queue_refresh(
         priorities[index] = BATCH_PRIORITY + (len(chosen) - rank)
     head = np.argsort(-priorities, kind="stable")[:QUEUE_DEPTH]
     why = {task_id: text[:REASON_CHARS] for task_id, text in reasons}
-    if version is not None:
-        after = f"{_scorer_name(settings, note)}: next after the batch"
-        head_reasons = [why.get(int(ids[i]), after) for i in head]
-    else:
-        head_reasons = [why.get(int(ids[i])) for i in head]
+    # A reason only where the priority is raised: the next round's reset finds the previous
+    # head by ``priority <> 0`` on the priority index alone (testing queue_reason there too
+    # read every task row: 4.5 s instead of 2.8 s for 100k tasks on the loaded 2-core box).
+    after = f"{_scorer_name(settings, note)}: next after the batch" if version else None
+    head_reasons = [why.get(int(ids[i])) or (after if priorities[i] else None) for i in head]
     _write(project, ids[head], priorities[head], np.asarray(uncertainties)[head], head_reasons)
     return QueueRound.objects.create(
         project=project,
