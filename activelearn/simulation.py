@@ -35,6 +35,7 @@ from django.db import transaction
 from activelearn.models import QueueRound, QueueSettings, Strategy
 from activelearn.services import queue_refresh, queue_settings_update
 from annotator.models import User
+from mlserve.builtin.encoders import DEFAULT_ENCODER
 from mlserve.models import ModelVersion, TaskEmbedding
 from mlserve.services import (
     model_load,
@@ -168,7 +169,7 @@ def _embeddings_copy(ctx: _Context, task_ids: list[int], rows: list[Row]) -> Non
         [
             TaskEmbedding(
                 task_id=pk,
-                encoder="minilm",
+                encoder=DEFAULT_ENCODER,
                 vector=np.asarray(vectors[rows[int(ref)].text], dtype=np.float32).tobytes(),
             )
             for pk, ref in refs.items()
