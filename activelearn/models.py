@@ -9,6 +9,7 @@ class Strategy(models.TextChoices):
     MARGIN = "margin", "Margin"
     LEAST_CONFIDENCE = "least_confidence", "Least confidence"
     ENTROPY = "entropy", "Entropy"
+    MC_DROPOUT = "mc_dropout", "MC dropout (BALD, fine-tuned transformer)"
     RANDOM = "random", "Random order"
 
 
@@ -19,6 +20,8 @@ class QueueSettings(models.Model):
     strategy = models.CharField(max_length=32, choices=Strategy.choices, default=Strategy.MARGIN)
     batch_size = models.PositiveIntegerField(default=100)
     exploration = models.FloatField(default=0.15)  # share of each batch drawn at random
+    # The share shrinks as the model's validation accuracy rises (strategies.adaptive_exploration).
+    exploration_adaptive = models.BooleanField(default=True, db_default=True)
     diversity = models.BooleanField(default=True)  # one task per k-means cluster of candidates
     # A number in each task's data scaling its score (business priority); "" = none.
     weight_field = models.CharField(max_length=200, blank=True, default="")
@@ -46,6 +49,9 @@ class QueueRound(models.Model):
     strategy = models.CharField(max_length=32)
     scored = models.PositiveIntegerField(default=0)
     batch = models.JSONField(default=list)  # [[task id, reason], ...] in queue order
+    note = models.CharField(
+        max_length=500, blank=True, default="", db_default=""
+    )  # e.g. a fallback
     seconds = models.FloatField(default=0.0)
     created_at = models.DateTimeField(auto_now_add=True)
 

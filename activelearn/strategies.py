@@ -79,6 +79,14 @@ def consensus_kl(committee: Array) -> Array:
     return (committee * (np.log(p) - np.log(q)[None])).sum(axis=2).mean(axis=0)
 
 
+def bald(samples: Array) -> Array:
+    """BALD over Monte Carlo dropout passes, ``samples`` of shape (passes, tasks, classes):
+    the mutual information between the label and the model's weights, i.e. the entropy of
+    the mean prediction minus the mean entropy of the passes. High when the passes are each
+    confident but disagree (the model's own doubt), zero when they all say the same."""
+    return entropy(samples.mean(axis=0)) - np.mean([entropy(p) for p in samples], axis=0)
+
+
 # --- entities ---------------------------------------------------------------------------------
 def span_uncertainty(span_scores: list[list[float]], *, how: str = "min") -> Array:
     """Per task, 1 - the minimum (or mean) confidence of its predicted spans; a task with no
@@ -179,6 +187,14 @@ def with_exploration(chosen: Array, pool_size: int, share: float, *, seed: int =
     outside = np.setdiff1d(np.arange(pool_size), chosen, assume_unique=False)
     random_picks = rng.choice(outside, size=min(k, len(outside)), replace=False)
     return np.concatenate([chosen[: len(chosen) - len(random_picks)], random_picks])
+
+
+def adaptive_exploration(share: float, accuracy: float) -> float:
+    """The exploration share for a model of validation ``accuracy``: ``share`` while the
+    model is poor (accuracy <= 0.5), then shrinking in proportion to its error, e.g. a
+    third of it at 83 %: a good model's uncertainty finds the informative tasks by itself,
+    and random picks then mostly add what it already knows."""
+    return share * min(1.0, max(0.0, 2.0 * (1.0 - accuracy)))
 
 
 def cold_start(embeddings: Array, n: int, *, seed: int = 0) -> Array:

@@ -35,6 +35,9 @@ class Task(models.Model):
     # Written by the apps above tasks (DESIGN §2): activelearn's uncertainty when it has
     # one (the data manager shows 1 - prediction_score otherwise), quality's agreement.
     uncertainty = models.FloatField(null=True, blank=True)
+    # Why activelearn put the task at the head of the queue ("margin 0.912, diverse pick",
+    # "exploration (random)"...); null for the rest of the pool.
+    queue_reason = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     agreement = models.FloatField(null=True, blank=True)
     # Confidence routing, written by quality: who may get the task in next-task ("": anyone,
     # "senior": seniors and experts, "junior": anyone, "consensus": anyone, overlap k) and

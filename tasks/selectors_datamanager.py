@@ -116,6 +116,7 @@ class TaskRow:
     agreement: float | None
     route: str = ""
     route_reason: str = ""
+    queue_reason: str | None = None
     review_state: str = ""
     assignees: list[dict[str, Any]] = field(default_factory=list)
 
@@ -293,7 +294,7 @@ def _cursor_of(
 _ROW_FIELDS = [
     "id", "total_annotations", "cancelled_annotations", "overlap", "total_predictions",
     "priority", "prediction_score", "uncertainty", "agreement", "route", "route_reason",
-    "preview_text",
+    "queue_reason", "preview_text",
 ]  # fmt: skip
 
 

@@ -22,13 +22,25 @@ class QueueSettingsIO(serializers.Serializer):
     batch_size = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
     exploration = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     diversity = serializers.BooleanField(required=False)
+    exploration_adaptive = serializers.BooleanField(
+        required=False, help_text="shrink the exploration share as validation accuracy rises"
+    )
     weight_field = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class QueueRoundOut(serializers.ModelSerializer):
     class Meta:
         model = QueueRound
-        fields = ("id", "model_version", "strategy", "scored", "batch", "seconds", "created_at")
+        fields = (
+            "id",
+            "model_version",
+            "strategy",
+            "scored",
+            "batch",
+            "note",
+            "seconds",
+            "created_at",
+        )
 
 
 class QueueView(APIView):

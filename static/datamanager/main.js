@@ -90,6 +90,7 @@ function renderRow(row) {
     el("td", { class: "num", text: number(row.agreement) }),
     el("td", { class: "num", text: number(row.prediction_score) }),
     el("td", { class: "num", text: number(row.uncertainty) }),
+    el("td", { class: "reason", text: row.queue_reason || "—" }),
     el("td", { class: review ? `review-${review}` : "", text: review ? REVIEW_TEXT[review] : "—" }),
     el("td", { class: "dm-route", title: row.route_reason, text: routeText(row) }),
     el("td", { text: row.assignees.map((a) => a.username).join(", ") || "—" }),

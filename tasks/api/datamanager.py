@@ -146,6 +146,10 @@ class DataRowOut(serializers.Serializer):
         help_text="confidence routing: senior, junior, consensus or empty (anyone)"
     )
     route_reason = serializers.CharField(help_text="why the task went there")
+    queue_reason = serializers.CharField(
+        allow_null=True,
+        help_text="why active learning put the task at the head of the queue; null otherwise",
+    )
     review_state = serializers.CharField(
         help_text="rejected, pending, not_reviewed or accepted (the filter's values); "
         "empty: no finished annotation"

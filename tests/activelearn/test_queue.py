@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.test import Client
 
 from activelearn.models import QueueRound, QueueSettings
 from activelearn.services import BATCH_PRIORITY, queue_refresh
@@ -73,10 +74,10 @@ def make_member(project):
 
 
 def test_batch_reasons_include_the_exploration_share():
-    project, _ = _project(exploration=0.15)
+    project, _ = _project(exploration=0.15, exploration_adaptive=False)
     _train(project)
     reasons = [reason for _, reason in QueueRound.objects.get(project=project).batch]
-    assert sum(r == "exploration (random)" for r in reasons) == 3
+    assert sum(r == "exploration (random, 15% of the batch)" for r in reasons) == 3
     assert sum("margin" in r for r in reasons) >= 15
     uncertain = Task.objects.filter(project=project, is_labeled=False, uncertainty__isnull=False)
     assert uncertain.count() == 200
@@ -130,3 +131,54 @@ def test_a_round_writes_its_head_and_resets_the_previous_one(monkeypatch):
     now = set(Task.objects.filter(project=project).exclude(priority=0).values_list("pk", flat=True))
     assert len(now) == 30 and now != raised
     assert Task.objects.filter(project=project, priority=0, uncertainty__isnull=False).count() == 0
+    # The reasons went with the previous head: only the new head (30 tasks) has one.
+    reasoned = Task.objects.filter(project=project, queue_reason__isnull=False)
+    assert set(reasoned.values_list("pk", flat=True)) == now
+
+
+def test_adaptive_exploration_takes_a_smaller_share_from_a_better_model():
+    project, _ = _project(exploration=0.5, exploration_adaptive=True)
+    version = _train(project)
+    version.refresh_from_db()
+    accuracy = version.metrics["accuracy"]
+    reasons = [reason for _, reason in QueueRound.objects.get(project=project).batch]
+    explored = sum(r.startswith("exploration (random") for r in reasons)
+    assert explored == round(20 * 0.5 * min(1.0, 2 * (1 - accuracy)))
+    assert explored < 10  # the generated intents are easy: accuracy well above 50 %
+
+
+def test_head_tasks_say_why_they_were_chosen_in_the_data_manager():
+    from tests.api_helpers import api
+
+    project, _ = _project(strategy="margin", exploration=0.1, exploration_adaptive=False)
+    _train(project)
+    batch = dict(QueueRound.objects.get(project=project).batch)
+    stored = dict(Task.objects.filter(pk__in=batch).values_list("pk", "queue_reason"))
+    assert stored == {int(k): v for k, v in batch.items()}
+    assert any(r.startswith("exploration (random") for r in stored.values())
+    assert any("margin" in r and "diverse pick" in r for r in stored.values())
+    # The rest of the head: "next after the batch"; the labelled tasks: none.
+    after = Task.objects.filter(project=project, is_labeled=False).exclude(pk__in=batch)
+    assert set(after.values_list("queue_reason", flat=True)) == {"margin: next after the batch"}
+    assert not Task.objects.filter(project=project, is_labeled=True, queue_reason__isnull=False)
+    rows = (
+        api(project.created_by)
+        .get(f"/api/projects/{project.pk}/data", {"sort": "-priority", "page_size": 5})
+        .json()["tasks"]
+    )
+    assert [r["queue_reason"] for r in rows] == [stored[r["id"]] for r in rows]
+    browser = Client()
+    browser.force_login(project.created_by)
+    html = browser.get(f"/projects/{project.pk}/data/").content.decode()
+    assert "Chosen because" in html
+
+
+def test_mc_dropout_scores_the_active_model_with_bald_over_dropout_passes():
+    project, _ = _project(strategy="mc_dropout", exploration=0.0)
+    _train(project)
+    round_ = QueueRound.objects.get(project=project)
+    assert round_.strategy == "mc_dropout"
+    assert round_.note == ""  # sampled, not the margin fallback
+    assert len(round_.batch) == 20
+    chosen = Task.objects.filter(pk__in=[t for t, _ in round_.batch])
+    assert all(t.uncertainty is not None and t.uncertainty > 0 for t in chosen)

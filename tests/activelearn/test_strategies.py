@@ -117,3 +117,31 @@ def test_cold_start_picks_one_central_task_per_cluster():
         members = x[blob == blob[i]]
         centre = members.mean(axis=0)
         assert np.linalg.norm(x[i] - centre) <= np.sort(np.linalg.norm(members - centre, axis=1))[3]
+
+
+def test_bald_is_the_entropy_of_the_mean_minus_the_mean_entropy():
+    samples = np.array(
+        [
+            [[1.0, 0.0], [0.5, 0.5], [0.9, 0.1], [0.8, 0.2]],  # pass 1
+            [[0.0, 1.0], [0.5, 0.5], [0.5, 0.5], [0.8, 0.2]],  # pass 2
+        ]
+    )
+    h_half = math.log(2)
+    h_09 = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
+    h_07 = -(0.7 * math.log(0.7) + 0.3 * math.log(0.3))
+    expected = [
+        h_half - 0.0,  # confident passes that disagree: all of the doubt is the model's
+        h_half - h_half,  # both passes unsure the same way: none is
+        h_07 - (h_09 + h_half) / 2,  # 0.6109 - 0.5091
+        0.0,  # identical passes
+    ]
+    assert s.bald(samples) == pytest.approx(expected, abs=1e-9)
+    assert s.bald(samples)[2] == pytest.approx(0.1018, abs=1e-4)
+
+
+def test_adaptive_exploration_shrinks_with_accuracy():
+    assert s.adaptive_exploration(0.15, 0.3) == pytest.approx(0.15)
+    assert s.adaptive_exploration(0.15, 0.5) == pytest.approx(0.15)
+    assert s.adaptive_exploration(0.15, 0.8) == pytest.approx(0.06)
+    assert s.adaptive_exploration(0.15, 0.95) == pytest.approx(0.015)
+    assert s.adaptive_exploration(0.15, 1.0) == 0.0
