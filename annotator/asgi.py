@@ -31,13 +31,14 @@ from django.conf import settings  # noqa: E402
 
 from annotator.realtime import serve_loop_remember  # noqa: E402
 from annotator.routing import websocket_urlpatterns  # noqa: E402
+from annotator.wsauth import TokenAuthMiddleware  # noqa: E402
 
 _routes = ProtocolTypeRouter(
     {
         # django-stubs types the handler as returning the response; it is the WSGI iterable.
         "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )
