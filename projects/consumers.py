@@ -15,6 +15,7 @@ server -> client  ``{"type": "welcome", "seq": 45, "presence": [...]}``, the mis
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
@@ -38,11 +39,27 @@ MAX_MESSAGE_BYTES = 4096
 MESSAGES_PER_S = 10.0
 MESSAGE_BURST = 20
 
+PRESENCE_DEBOUNCE_S = 0.25
+_presence_pending: dict[tuple[int, int], asyncio.Task[None]] = {}
+
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def project_group(project_id: int) -> str:
     return f"project-{project_id}"
+
+
+async def _presence_broadcast(layer: Any, key: tuple[int, int]) -> None:
+    await asyncio.sleep(PRESENCE_DEBOUNCE_S)
+    _presence_pending.pop(key, None)
+    project_id = key[1]
+    users = await sync_to_async(presence_list)(project_id=project_id)
+    # Redis down: presence is shown again when it is back.
+    with contextlib.suppress(Exception):
+        await layer.group_send(
+            project_group(project_id),
+            {"type": "project.event", "event": {"type": "presence", "users": users}},
+        )
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -107,12 +124,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await sync_to_async(presence_remove)(
                 project_id=self.project_id, channel=self.channel_name
             )
-        users = await sync_to_async(presence_list)(project_id=self.project_id)
-        # Redis down: presence is shown again when it is back.
-        with contextlib.suppress(Exception):
-            await self.channel_layer.group_send(
-                project_group(self.project_id),
-                {"type": "project.event", "event": {"type": "presence", "users": users}},
+        # One list per project and process every PRESENCE_DEBOUNCE_S, whatever the number of
+        # joins: a list sent for each of 200 sockets opening at once is 40,000 frames, which
+        # delayed the next real event by seconds (bench/ws_bench.py).
+        key = (id(asyncio.get_running_loop()), self.project_id)
+        if key not in _presence_pending:
+            _presence_pending[key] = asyncio.create_task(
+                _presence_broadcast(self.channel_layer, key)
             )
 
     # --- messages ---------------------------------------------------------------------------
