@@ -137,7 +137,9 @@ def _publish_redis(client: Any, project_id: int, event: dict[str, Any]) -> int:
 
 def event_publish(*, project_id: int, event: dict[str, Any]) -> dict[str, Any] | None:
     """Number ``event`` in the project's sequence and keep it for catch-up; the numbered event,
-    or None when Redis is configured but unreachable (nothing live is sent then)."""
+    or None when Redis is configured but unreachable (nothing live is sent then). ``at`` is
+    when it was published (epoch seconds): pages may show its age, the benchmark measures."""
+    event = {**event, "at": round(time.time(), 4)}
     if not _redis.configured:
         with _memory_lock:
             log = _memory_logs.setdefault(project_id, _MemoryLog())
