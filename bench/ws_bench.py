@@ -125,6 +125,8 @@ class Server:
         cmd = [
             sys.executable, "-m", "uvicorn", "annotator.asgi:application", "--host", "127.0.0.1",
             "--port", str(self.port), "--no-access-log", "--log-level", "warning",
+            # As scripts/entrypoint.sh serves: httptools and uvloop.
+            "--http", "annotator.serve:NoDelayHttpToolsProtocol", "--loop", "uvloop",
         ]  # fmt: skip
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
         deadline = time.time() + 90
