@@ -354,6 +354,7 @@ function start() {
   startLive({
     projectId: page.project,
     me: page.me,
+    members: page.members,
     rowsNode,
     presenceNode: document.getElementById("dm-presence"),
     canRefresh: () => !state.loading && selectionSize() === 0 && (!bulk || bulk.confirm.hidden),
