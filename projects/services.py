@@ -10,7 +10,7 @@ from django.db import transaction
 from annotator.audit import audit_record, changed_fields
 from annotator.models import User
 from annotator.outbound import OutboundError, check_url
-from annotator.realtime import group_send
+from annotator.realtime import event_publish, group_send
 from projects.consumers import project_group
 from projects.labelconfig import ConfigError, LabelConfig, parse_config
 from projects.models import (
@@ -167,7 +167,10 @@ def project_broadcast(*, project_id: int, event: dict[str, Any]) -> None:
     """Send ``event`` to every socket of the project once the current transaction commits."""
 
     def send() -> None:
-        group_send(project_group(project_id), {"type": "project.event", "event": event})
+        # Numbered for catch-up (annotator.realtime); None: Redis is down, nothing goes live.
+        numbered = event_publish(project_id=project_id, event=event)
+        if numbered is not None:
+            group_send(project_group(project_id), {"type": "project.event", "event": numbered})
 
     transaction.on_commit(send)
 

@@ -31,6 +31,7 @@ def data_manager(request: HttpRequest, project_id: int) -> HttpResponse:
         "labelUrl": f"/projects/{project.pk}/label/",
         "pageSize": PAGE_SIZE,
         "canManage": can_manage,
+        "me": request.user.pk,
         "members": datamanager_members(project=project),
         "controls": datamanager_label_controls(config=project.parsed_config),
     }

@@ -5,6 +5,7 @@
 
 import { api, HttpError, readJsonScript } from "../common/http.js";
 import { clear, el } from "../common/dom.js";
+import { startLive } from "./live.js";
 
 const page = readJsonScript("dm-page");
 const form = document.getElementById("dm-filters");
@@ -358,6 +359,15 @@ function start() {
   moreButton.addEventListener("click", () => loadPage({ reset: false }));
   if (bulk) wireBulk();
   refresh();
+  startLive({
+    projectId: page.project,
+    me: page.me,
+    members: page.members,
+    rowsNode,
+    presenceNode: document.getElementById("dm-presence"),
+    canRefresh: () => !state.loading && selectionSize() === 0 && (!bulk || bulk.confirm.hidden),
+    refresh: () => loadPage({ reset: true }).then(loadCount),
+  });
 }
 
 start();

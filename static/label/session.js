@@ -2,6 +2,7 @@
 // moves with J/K, auto-saves the draft and measures the lead time.
 
 import { api, HttpError } from "../common/http.js";
+import { openLive, presenceText } from "../common/live.js";
 import { Hotkeys } from "./core/hotkeys.js";
 import { Store } from "./core/store.js";
 import { Workspace } from "./core/workspace.js";
@@ -28,16 +29,25 @@ export function startingPoint(payload) {
 }
 
 // One line per result item, as text: "intent: greet", "label: Alice (PER)".
+function itemLines(result) {
+  return (result || []).map((item) => {
+    const value = item.value || {};
+    const labels = value[item.type] || value.labels || value.choices || value.text || [];
+    const shown = Array.isArray(labels) ? labels.flat().join(", ") : String(labels);
+    const span = typeof value.text === "string" ? `${value.text} (${shown})` : shown;
+    return `${item.from_name}: ${span}`;
+  });
+}
+
 function summarize(result) {
-  return (result || [])
-    .map((item) => {
-      const value = item.value || {};
-      const labels = value[item.type] || value.labels || value.choices || value.text || [];
-      const shown = Array.isArray(labels) ? labels.flat().join(", ") : String(labels);
-      const span = typeof value.text === "string" ? `${value.text} (${shown})` : shown;
-      return `${item.from_name}: ${span}`;
-    })
-    .join("; ") || "nothing";
+  return itemLines(result).join("; ") || "nothing";
+}
+
+// Both versions' items, the user's winning where the two have the same item id.
+export function mergeResults(theirs, mine) {
+  const merged = new Map((theirs || []).map((item, i) => [item.id ?? `theirs-${i}`, item]));
+  (mine || []).forEach((item, i) => merged.set(item.id ?? `mine-${i}`, item));
+  return [...merged.values()];
 }
 
 const percent = (x) => `${Math.round(x * 100)}%`;
@@ -70,6 +80,7 @@ export class Session {
     this.panels = new Panels(this);
     this.bindPageKeys();
     this.bindButtons();
+    this.bindConflict();
     this.startAutosave();
   }
 
@@ -111,6 +122,8 @@ export class Session {
     review.hidden = !rejected;
     this.app.dataset.state = "ready";
     this.app.dataset.task = String(task.id);
+    $("lbl-conflict").hidden = true;
+    this.goLive(task.id);
     this.focusFirst();
     this.markReady();
     this.prefetch();
@@ -256,7 +269,9 @@ export class Session {
   }
 
   failed(error) {
-    if (error instanceof HttpError && error.status === 409) {
+    if (error instanceof HttpError && error.status === 409 && Array.isArray(error.body?.current?.result)) {
+      this.showConflict(error.body.current);
+    } else if (error instanceof HttpError && error.status === 409) {
       this.status("This annotation changed elsewhere: reopen the task to see the current one.", "error");
     } else if (error instanceof HttpError && error.body?.validation_errors) {
       const problems = Object.values(error.body.validation_errors).flat();
@@ -264,7 +279,75 @@ export class Session {
     } else this.status(`Not saved: ${error.message}`, "error");
   }
 
+  // --- live: presence, changes made elsewhere, conflicts -----------------------------------
+  // One socket per task on screen (/ws/tasks/<id>/): presence on the task, and closing it
+  // (leaving the task or the page) gives the lease back at once instead of at its expiry.
+  goLive(taskId) {
+    if (this.live) this.live.close();
+    const node = $("lbl-presence");
+    this.live = openLive(`/ws/tasks/${taskId}/`, {
+      onPresence: (users) => {
+        const text = presenceText(users, { me: this.page.user?.id, task: taskId });
+        node.textContent = text ? `Also online: ${text}` : "";
+        node.hidden = !text;
+      },
+      onEvent: (event) => this.liveEvent(event),
+    });
+  }
+
+  liveEvent(event) {
+    const own = this.current?.annotation;
+    if (event.type === "annotation.updated" && own && event.annotation === own.id && event.version > own.version) {
+      this.status(`This annotation was changed elsewhere (now version ${event.version}); submitting will show both versions.`, "warn");
+    }
+  }
+
+  // A stale write (409): the stored version beside the user's, to keep one or merge them.
+  showConflict(current) {
+    this.conflict = current;
+    const fill = (id, items) => {
+      const list = $(id);
+      list.replaceChildren(...(itemLines(items).length ? itemLines(items) : ["nothing"]).map((line) => {
+        const li = document.createElement("li");
+        li.textContent = line;
+        return li;
+      }));
+    };
+    $("lbl-conflict-theirs-title").textContent = `Theirs (version ${current.version})`;
+    fill("lbl-conflict-theirs", current.result);
+    fill("lbl-conflict-mine", this.store.result());
+    $("lbl-conflict").hidden = false;
+    this.status("Not saved: this annotation changed elsewhere. Choose below.", "error");
+  }
+
+  bindConflict() {
+    const resolve = async (choice) => {
+      const current = this.conflict;
+      if (!current || !this.current) return;
+      this.conflict = null;
+      $("lbl-conflict").hidden = true;
+      this.current.annotation = { ...current };
+      if (choice === "theirs") {
+        this.store.load(current.result);
+        this.saved = { changes: this.store.changes, notes: this.notes.value };
+        this.status(`Showing their version ${current.version}.`);
+        return;
+      }
+      if (choice === "merge") {
+        this.store.load(mergeResults(current.result, this.store.result()));
+        this.status("Merged: check the result, then submit.");
+        return;
+      }
+      await this.submit(); // mine, on top of the version now stored
+    };
+    $("lbl-keep-mine").addEventListener("click", () => resolve("mine"));
+    $("lbl-take-theirs").addEventListener("click", () => resolve("theirs"));
+    $("lbl-merge").addEventListener("click", () => resolve("merge"));
+  }
+
   finished() {
+    if (this.live) this.live.close();
+    this.live = null;
     clearTimeout(this.sideTimer);
     clearInterval(this.lockTimer);
     this.ws.unmount();

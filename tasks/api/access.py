@@ -9,6 +9,7 @@ from django.db.models import Q
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
+from annotator.models import User
 from annotator.rawsql import columns_as, columns_of, fetch_model
 from projects.api.access import request_user, require_role
 from projects.models import Project
@@ -42,7 +43,12 @@ def annotation_scope(request: Request, obj: Any, project: Project) -> Q:
 def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) -> Task:
     """The task, its project, the user's role there and whether the task is handed to them,
     in one plain-SQL query (submit, the hottest write, starts here)."""
-    user = request_user(request)
+    task = task_with_role(request_user(request), task_id)
+    return require_role(task, action, f"Task {task_id}", visible=task_visible)
+
+
+def task_with_role(user: User, task_id: int) -> Task | None:
+    """The task with its project and the user's role columns (``require_role``), or None."""
     task = None
     if user.is_active:
         role_sql, params = role_columns_sql(user=user, project_id_sql="t.project_id")
@@ -55,7 +61,7 @@ def task_or_404(request: Request, task_id: int, action: Action = Action.VIEW) ->
         task = fetch_model(
             Task, sql, [*params, *visible_params, task_id], {"project": (Project, "project__")}
         )
-    return require_role(task, action, f"Task {task_id}", visible=task_visible)
+    return task
 
 
 def annotation_or_404(

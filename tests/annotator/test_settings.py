@@ -68,7 +68,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis(tmp_path):
     assert out.returncode == 0, out.stderr
     probe = json.loads(out.stdout)
     assert probe["engine"] == "django.db.backends.postgresql"
-    assert probe["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert probe["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert probe["cache"].endswith("RedisCache")
     assert probe["eager"] is False
     assert probe["broker"] == "redis://127.0.0.1:6379/3"

@@ -662,10 +662,27 @@ def test_staff_who_are_not_superusers_see_only_the_projects_they_manage_in_the_a
 
 
 # --- websocket ----------------------------------------------------------------------------
+# Every websocket route (annotator/routing.py), with who may open it: members see their
+# project's socket; a task's socket follows the task's visibility (annotators: handed tasks).
+WEBSOCKETS = {
+    "ws/projects/<int:project_id>/": ("projects", MEMBERS),
+    "ws/tasks/<int:task_id>/": ("tasks", MEMBERS),
+    "ws/tasks/<int:task_id>/ (hidden)": ("hidden_task", MEMBERS - {ANNOTATOR}),
+}
+
+
+def test_every_websocket_route_has_a_matrix_entry():
+    from annotator.routing import websocket_urlpatterns
+
+    routes = {str(p.pattern) for p in websocket_urlpatterns}
+    assert routes == {key.split(" ")[0] for key in WEBSOCKETS}
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("role", ROLES)
 def test_websocket_connect_matrix(role, tmp_path):
     home = _build("HOME-MARK", tmp_path)
+    foreign = _build("FOREIGN-MARK", tmp_path)
     outsider = make_user()
     make_organization(outsider)
     home.users[OUTSIDER] = outsider
@@ -675,20 +692,29 @@ def test_websocket_connect_matrix(role, tmp_path):
         client.force_login(home.users[role])
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
 
-    async def connect():
-        comm = WebsocketCommunicator(
-            application, f"/ws/projects/{home.ids['projects']}/", headers=headers
-        )
+    async def connect(path):
+        comm = WebsocketCommunicator(application, path, headers=headers)
         connected, code = await comm.connect()
         if connected:
             await comm.disconnect()
         return connected, code
 
-    connected, code = async_to_sync(connect)()
-    if role in MEMBERS:
-        assert connected, role
-    else:
-        assert (connected, code) == (False, 4401 if role == ANON else 4404), role
+    wrong = []
+    for key, (id_name, allowed) in WEBSOCKETS.items():
+        route = key.split(" ")[0]
+        for world in (home, foreign):
+            path = "/" + route.replace("<int:project_id>", str(world.ids[id_name])).replace(
+                "<int:task_id>", str(world.ids[id_name])
+            )
+            connected, code = async_to_sync(connect)(path)
+            if world is home and role in allowed:
+                want = (True, None)
+            else:
+                want = (False, 4401 if role == ANON else 4404)
+            got = (connected, None if connected else code)
+            if got != want:
+                wrong.append(f"{key} of {world.mark}: {got}, expected {want}")
+    assert wrong == [], role
 
 
 def test_matrix_covers_every_role():
