@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt bench venv venv-dev migrate clean
+.PHONY: run test lint fmt bench reliability venv venv-dev migrate clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ fmt: venv-dev
 
 bench: venv-dev
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmark yet"
+
+# Fuzzing with many more examples, the bad-input catalogue, then 50 annotators on PostgreSQL
+# for a minute with the row audit (README, Reliability). Needs PostgreSQL on 127.0.0.1.
+reliability: venv-dev
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20} $(PY) -m pytest -q -p no:randomly tests/security
+	$(PY) bench/load_check.py --db postgresql --annotators 50 --seconds 60
 
 clean:
 	rm -rf $(VENV) var
