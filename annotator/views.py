@@ -28,4 +28,15 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
     project = project_get_for_user(project_id=rule[0], user=user) if rule else None
     if rule is None or project is None or not role_allows(effective_role(project), rule[1]):
         raise Http404("No such file")
-    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+    response = serve(request, path, document_root=str(settings.MEDIA_ROOT))
+    kind = response.get("Content-Type", "").split(";")[0].strip().lower()
+    if not kind.startswith(_INLINE_MEDIA) or kind in _SCRIPT_TYPES:
+        # Anything but plain images, audio and video (an HTML or SVG page, an export) is a
+        # download: opened inline from our origin it could run script in the user's session.
+        response["Content-Disposition"] = "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+_INLINE_MEDIA = ("image/", "audio/", "video/")
+_SCRIPT_TYPES = frozenset({"image/svg+xml"})
