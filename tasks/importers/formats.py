@@ -23,6 +23,7 @@ from tasks.importers.media import MEDIA_KINDS, SCRIPT_EXTENSIONS, media_kind
 from tasks.importers.streams import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     Readable,
+    _Raw,
     iter_lines,
     open_bytes,
     strip_bom,
@@ -78,7 +79,38 @@ def iter_items(
     reader = open_bytes(
         stream, gunzip=gunzip, max_decompressed_bytes=max_decompressed_bytes, filename=filename
     )
+    if fmt in ("json", "jsonl"):
+        reader = io.BufferedReader(_Raw(_NoNulEscapes(reader, filename)))
     return _PARSERS[fmt](reader, filename)
+
+
+# An escaped NUL: "\u0000" after an even number of backslashes ("\\u0000" is text).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class _NoNulEscapes:
+    """A JSON stream that refuses text holding ``\u0000``: PostgreSQL cannot store a NUL in
+    jsonb (the import failed with a 500 at the COPY). Each chunk is searched with the end of
+    the previous one, so an escape cut by the chunk edge is still found."""
+
+    def __init__(self, source: Readable, filename: str) -> None:
+        self._source = source
+        self._filename = filename
+        self._tail = b""
+        self._offset = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._source.read(size)
+        found = _NUL_ESCAPE.search(self._tail + data)
+        if found:
+            raise ImportFormatError(
+                "text cannot hold NUL characters (\\u0000), "
+                f"near byte {self._offset - len(self._tail) + found.end() - 6}",
+                filename=self._filename,
+            )
+        self._offset += len(data)
+        self._tail = (self._tail + data)[-16:]
+        return data
 
 
 def _format_of(name: str, content_type: str | None, filename: str) -> str:

@@ -187,6 +187,28 @@ CASES: list[BadInput] = [
         json=[{"text": "fine"}, {"text": "also fine"}, {"data": 5}],
         field="tasks",
     ),
+    BadInput(
+        "import-json-nul-escape", "POST", IMPORT, raw=b'[{"text": "a\\u0000b"}]', field="file"
+    ),
+    BadInput(
+        "import-jsonl-nul-escape",
+        "POST",
+        IMPORT,
+        files={"file": ("tasks.jsonl", b'{"text": "fine"}\n{"text": "a\\u0000b"}\n')},
+        field="file",
+    ),
+    BadInput(
+        "task-nul-escape",
+        "POST",
+        "/api/tasks",
+        raw=b'{"project": 1, "data": {"text": "a\\u0000b"}}',
+    ),
+    BadInput(
+        "annotation-nul-escape",
+        "POST",
+        ANNOTATE,
+        raw=b'{"result": [], "lead_time": 1, "meta": "\\u0000"}',
+    ),
     # --- CSV: broken quoting, wrong encodings ---
     BadInput(
         "csv-unterminated-quote",
