@@ -24,7 +24,7 @@ class JSONParser(parsers.JSONParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         raw = stream.read()
-        if NUL_ESCAPE.search(raw):
+        if b"\\u0000" in raw and NUL_ESCAPE.search(raw):
             raise ParseError("JSON parse error - text cannot hold NUL characters (\\u0000)")
         try:
             return super().parse(io.BytesIO(raw), media_type, parser_context)

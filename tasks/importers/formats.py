@@ -80,11 +80,14 @@ def iter_items(
         stream, gunzip=gunzip, max_decompressed_bytes=max_decompressed_bytes, filename=filename
     )
     if fmt in ("json", "jsonl"):
-        reader = io.BufferedReader(_Raw(_NoNulEscapes(reader, filename)))
+        reader = io.BufferedReader(
+            _Raw(_NoNulEscapes(reader, filename)), buffer_size=_NUL_SCAN_BYTES
+        )
     return _PARSERS[fmt](reader, filename)
 
 
 # An escaped NUL: "\u0000" after an even number of backslashes ("\\u0000" is text).
+_NUL_SCAN_BYTES = 64 * 1024
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
@@ -101,7 +104,10 @@ class _NoNulEscapes:
 
     def read(self, size: int = -1, /) -> bytes:
         data = self._source.read(size)
-        found = _NUL_ESCAPE.search(self._tail + data)
+        window = self._tail + data
+        # The plain substring test is a fast scan; the regex (backslash parity) only runs
+        # on the rare chunk that holds the letters.
+        found = _NUL_ESCAPE.search(window) if b"\\u0000" in window else None
         if found:
             raise ImportFormatError(
                 "text cannot hold NUL characters (\\u0000), "
@@ -109,7 +115,7 @@ class _NoNulEscapes:
                 filename=self._filename,
             )
         self._offset += len(data)
-        self._tail = (self._tail + data)[-16:]
+        self._tail = window[-16:]
         return data
 
 
