@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
+from django.urls import reverse
 from django.views.static import serve
 
 from annotator.models import User
@@ -15,6 +17,16 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def admin_login(request: HttpRequest) -> HttpResponseBase:
+    """The admin's sign-in goes to the one sign-in page, whose failed-sign-in throttle
+    (allauth's ``login_failed`` rate limit) the admin's own form lacks. Someone already signed
+    in who lands here is not staff: a 403, not a redirect loop through the sign-in page."""
+    if request.user.is_authenticated:
+        raise PermissionDenied("The admin is for staff.")
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponseRedirect(reverse("account_login") + (f"?{query}" if query else ""))
 
 
 @login_required

@@ -171,6 +171,13 @@ def test_repeated_failed_sign_ins_are_throttled(login_path):
     assert response.status_code in (200, 429)
 
 
+def test_a_signed_in_non_staff_user_gets_403_from_the_admin_not_a_redirect_loop():
+    client = _signed_in(make_user())
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert response.redirect_chain == [("/admin/login/?next=/admin/", 302)]
+
+
 # --- mass assignment through forms -------------------------------------------------------------
 def test_signup_cannot_make_a_superuser():
     response = Client().post(
