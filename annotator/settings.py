@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "annotator.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "annotator.security.ContentSecurityPolicyMiddleware",
+    "annotator.security.LookupParameterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -356,6 +358,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 200 * 1024 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Imports larger than this run as a Celery job with a progress resource (also ?async=1).
 IMPORT_ASYNC_BYTES = env_int("IMPORT_ASYNC_BYTES", 64 * 1024 * 1024, minimum=0)
+# One uploaded file (task file or media) larger than this is refused before it is stored.
+# Cap the whole request body in the proxy too (nginx client_max_body_size): Django has
+# already spooled the upload to a temporary file when this is checked.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 2 * 1024**3, minimum=1)
 
 # --- Security -------------------------------------------------------------------------------
 # HTTPS=1 behind TLS (directly or through a proxy that sets X-Forwarded-Proto).
@@ -369,6 +375,18 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 if env_bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Enforced on every response (annotator/security.py). Scripts only from our origin: no inline
+# script, no event-handler attributes, no eval, so a payload that slips into a page cannot run.
+# Styles may be inline (the vendored audio waveform and Swagger UI set them; a style runs no
+# script). Task media, and the waveform's fetch of it, come from any http(s) host task data
+# names. Replace it whole with CONTENT_SECURITY_POLICY.
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: http: https:; media-src 'self' data: blob: http: https:; "
+    "connect-src 'self' ws: wss: http: https:; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -403,6 +421,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "annotator.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "annotator.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }

@@ -3,11 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from annotator.observability import live, metrics, ready
-from annotator.views import health, media
+from annotator.views import admin_login, health, media
 from tasks.views_datamanager import data_manager
 from tasks.views_label import label_page
 
 urlpatterns = [
+    # One sign-in page for everyone: the admin's own form would check passwords without
+    # allauth's failed-sign-in throttle (ACCOUNT_RATE_LIMITS "login_failed").
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     # Sign-in, sign-up, email verification, password reset: django-allauth.
     path("accounts/", include("allauth.urls")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -17,6 +18,11 @@ from rest_framework.views import exception_handler
 from tasks.api.serializers import AnnotationOut, DraftOut
 from tasks.models import Annotation
 from tasks.services import StaleVersion
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE."
 
 
 def _as_dict(detail: Any) -> dict[str, Any]:
@@ -33,6 +39,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be an HTML 400 page.
+        exc = BodyTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

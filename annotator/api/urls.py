@@ -1,5 +1,5 @@
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotator.api import audit, views
 from annotator.api.paths import api_path
@@ -8,7 +8,8 @@ from tasks.api.urls import hot_urlpatterns
 urlpatterns = [
     *hot_urlpatterns,
     *api_path("schema", SpectacularAPIView.as_view(), "api-schema"),
-    *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    *api_path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), "api-docs"),
     *api_path("version", views.VersionView.as_view(), "version"),
     *api_path("current-user", views.CurrentUserView.as_view(), "current-user"),
     *api_path("current-user/whoami", views.CurrentUserView.as_view(), "current-user-whoami"),

@@ -158,6 +158,14 @@ class AnnotationIn(serializers.Serializer):
     parent_prediction = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_INT
     )
+    completed_by = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_INT,
+        help_text="Label Studio's field: only the caller's own id (an annotation is recorded "
+        "as its author's; another user's id is refused)",
+    )
 
 
 class AnnotationPatchIn(serializers.Serializer):

@@ -183,6 +183,11 @@ class TaskAnnotationsView(APIView):
                 {"parent_prediction": [f"prediction {parent_id} is not of task {pk}"]}
             )
         user = request_user(request)
+        author = data.pop("completed_by", None)
+        if author is not None and author != user.pk:
+            raise ValidationError(
+                {"completed_by": ["an annotation is recorded as yours: send your own id or none"]}
+            )
         outcome = annotation_create_once(
             task=task,
             user=user,

@@ -19,10 +19,11 @@ import ijson
 import orjson
 
 from tasks.importers.errors import ImportFormatError
-from tasks.importers.media import MEDIA_KINDS, media_kind
+from tasks.importers.media import MEDIA_KINDS, SCRIPT_EXTENSIONS, media_kind
 from tasks.importers.streams import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     Readable,
+    _Raw,
     iter_lines,
     open_bytes,
     strip_bom,
@@ -57,6 +58,9 @@ _JSON_LIST_CHUNK_BYTES = 256 * 1024
 # streaming parser takes over.
 _JSON_LIST_MAX_RUN = 8 * _JSON_LIST_CHUNK_BYTES
 _JSON_WHITESPACE = b" \t\r\n"
+# Deeper JSON is refused before parsing: ijson's memory grows with the square of the depth
+# (a 200 KB body of 100k "[" took 25 GB), and json.loads recurses. orjson stops at 1024 too.
+MAX_JSON_DEPTH = 512
 
 
 def iter_items(
@@ -75,7 +79,44 @@ def iter_items(
     reader = open_bytes(
         stream, gunzip=gunzip, max_decompressed_bytes=max_decompressed_bytes, filename=filename
     )
+    if fmt in ("json", "jsonl"):
+        reader = io.BufferedReader(
+            _Raw(_NoNulEscapes(reader, filename)), buffer_size=_NUL_SCAN_BYTES
+        )
     return _PARSERS[fmt](reader, filename)
+
+
+# An escaped NUL: "\u0000" after an even number of backslashes ("\\u0000" is text).
+_NUL_SCAN_BYTES = 64 * 1024
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class _NoNulEscapes:
+    """A JSON stream that refuses text holding ``\u0000``: PostgreSQL cannot store a NUL in
+    jsonb (the import failed with a 500 at the COPY). Each chunk is searched with the end of
+    the previous one, so an escape cut by the chunk edge is still found."""
+
+    def __init__(self, source: Readable, filename: str) -> None:
+        self._source = source
+        self._filename = filename
+        self._tail = b""
+        self._offset = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._source.read(size)
+        window = self._tail + data
+        # The plain substring test is a fast scan; the regex (backslash parity) only runs
+        # on the rare chunk that holds the letters.
+        found = _NUL_ESCAPE.search(window) if b"\\u0000" in window else None
+        if found:
+            raise ImportFormatError(
+                "text cannot hold NUL characters (\\u0000), "
+                f"near byte {self._offset - len(self._tail) + found.end() - 6}",
+                filename=self._filename,
+            )
+        self._offset += len(data)
+        self._tail = window[-16:]
+        return data
 
 
 def _format_of(name: str, content_type: str | None, filename: str) -> str:
@@ -86,6 +127,12 @@ def _format_of(name: str, content_type: str | None, filename: str) -> str:
     if kind is not None:
         raise ImportFormatError(
             f"{kind} files are imported as media, not read as tasks", filename=filename
+        )
+    if suffix.lower() in SCRIPT_EXTENSIONS:
+        # Whatever content type the client claims: an HTML or SVG page is neither tasks nor
+        # media, and taking it as plain text would hide the mistake.
+        raise ImportFormatError(
+            f"{suffix} files can carry scripts and are not imported", filename=filename
         )
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime in _CONTENT_TYPES:
@@ -223,8 +270,16 @@ def _ijson_items(
     before."""
     found = ijson.sendable_list()
     parser = ijson.items_coro(found, prefix, use_float=True)
+    depth = _DepthGuard()
     while True:
         end = start + len(data)
+        if not depth.feed(data):
+            raise ImportFormatError(
+                f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                filename=filename,
+                row=count + 1,
+                location=f"item {count + 1}, bytes {start}-{end - 1}",
+            )
         try:
             if data:
                 parser.send(data)
@@ -248,6 +303,44 @@ def _ijson_items(
             return
         start = end
         data = reader.read(_JSON_CHUNK_BYTES)
+
+
+_JSON_STRUCTURE = re.compile(rb'["\\\[\]{}]')
+
+
+class _DepthGuard:
+    """Tracks the nesting depth of a JSON text fed chunk by chunk (strings and escapes
+    skipped); ``feed`` is False once it passes MAX_JSON_DEPTH. Only structural bytes are
+    visited, so a text-heavy file costs a regex scan."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.in_string = False
+        self.skip = 0  # bytes of the next chunk to skip (an escape cut by the chunk edge)
+
+    def feed(self, data: bytes) -> bool:
+        skip_until = self.skip
+        self.skip = 0
+        for match in _JSON_STRUCTURE.finditer(data):
+            at = match.start()
+            if at < skip_until:
+                continue
+            char = data[at]
+            if self.in_string:
+                if char == 0x5C:  # backslash: the next byte is escaped
+                    skip_until = at + 2
+                    self.skip = max(0, skip_until - len(data))
+                elif char == 0x22:
+                    self.in_string = False
+            elif char == 0x22:
+                self.in_string = True
+            elif char in b"[{":
+                self.depth += 1
+                if self.depth > MAX_JSON_DEPTH:
+                    return False
+            elif char in b"]}":
+                self.depth -= 1
+        return True
 
 
 def _read_to_first_value(reader: io.BufferedReader) -> tuple[bytes, int]:
@@ -283,6 +376,10 @@ def _iter_jsonl(reader: io.BufferedReader, filename: str) -> Iterator[Any]:
         except json.JSONDecodeError as exc:
             raise ImportFormatError(
                 f"{exc.msg} (column {exc.colno})", filename=filename, row=lineno
+            ) from None
+        except RecursionError:
+            raise ImportFormatError(
+                "JSON nested too deeply", filename=filename, row=lineno
             ) from None
         yield _task_object(value, filename=filename, row=lineno, location=f"line {lineno}")
 

@@ -99,6 +99,15 @@ def iter_lines(reader: io.BufferedReader, *, filename: str) -> Iterator[str]:
                     filename=filename,
                     row=lineno + block.count(b"\n", 0, at) + 1,
                 ) from None
+            nul = block.find(b"\x00", start)
+            if nul >= 0:
+                # Text files hold no NUL (PostgreSQL cannot even store one in JSON): this is
+                # a binary file or a wrong encoding (UTF-16 starts with one).
+                raise ImportFormatError(
+                    f"a NUL byte at byte {offset + nul}: not a UTF-8 text file",
+                    filename=filename,
+                    row=lineno + block.count(b"\n", 0, nul) + 1,
+                )
             yield from io.StringIO(text, newline="")
             offset += len(block)
             lineno += block.count(b"\n")

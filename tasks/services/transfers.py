@@ -79,10 +79,36 @@ def import_job_create(
 ) -> ImportJob:
     """Save the uploads to storage (task files to parse later, media files as the tasks'
     media) and record the job. Nothing is parsed yet."""
+    for upload in uploads:
+        size = getattr(upload.file, "size", None)
+        if size is not None and size > settings.IMPORT_MAX_FILE_BYTES:
+            raise ImportFormatError(
+                f"the file is larger than IMPORT_MAX_FILE_BYTES ({settings.IMPORT_MAX_FILE_BYTES}"
+                " bytes)",
+                filename=upload.name,
+            )
     job = ImportJob.objects.create(
         project=project, created_by=user, sources=[u.name for u in uploads] + urls
     )
     saved: list[dict[str, Any]] = []
+    try:
+        _uploads_save(project, job, uploads, saved)
+    except ImportFormatError:
+        # A bad file after good ones: nothing of this import stays behind.
+        for source in saved:
+            default_storage.delete(source["path"])
+        job.delete()
+        raise
+    saved.extend({"kind": "url", "url": url} for url in urls)
+    job.files = saved
+    job.save(update_fields=["files"])
+    return job
+
+
+def _uploads_save(
+    project: Project, job: ImportJob, uploads: list[Upload], saved: list[dict[str, Any]]
+) -> None:
+    """Store each upload (appended to ``saved`` as it goes); media are checked first."""
     for upload in uploads:
         kind = media_kind(upload.name)
         if kind is not None:
@@ -108,10 +134,6 @@ def import_job_create(
                     "content_type": upload.content_type,
                 }
             )
-    saved.extend({"kind": "url", "url": url} for url in urls)
-    job.files = saved
-    job.save(update_fields=["files"])
-    return job
 
 
 def _items(project: Project, job: ImportJob) -> Iterator[Any]:

@@ -134,6 +134,12 @@ def browser_page(
     context = _browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Playwright's wait_for_function builds its predicate with new Function, which the pages'
+    # Content-Security-Policy forbids (no 'unsafe-eval'): poll page.evaluate (sent over the
+    # DevTools protocol, outside the policy) instead.
+    page.wait_for_function = lambda expression, timeout=15_000, **_: _poll(
+        page, expression, timeout
+    )
     _BASE_URLS[page] = live_server.url
 
     def on_dialog(dialog: Any) -> None:
@@ -152,6 +158,17 @@ def browser_page(
     context.close()
     in_flight.wait_quiet()
     assert not page_events.errors, f"uncaught script errors in the page: {page_events.errors}"
+
+
+def _poll(page: Any, expression: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still false after {timeout} ms")
+        page.wait_for_timeout(50)
 
 
 def login(page: Any, user: Any) -> None:
