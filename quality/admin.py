@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from projects.admin import ScopedAdmin
-from quality.models import ArbitrationItem, QualitySettings
+from quality.models import ArbitrationItem, QualitySettings, ReviewDecision
 
 
 @admin.register(QualitySettings)
@@ -22,3 +22,10 @@ class ArbitrationItemAdmin(ScopedAdmin):
     list_filter = ("status",)
     list_select_related = ("project", "resolved_by")
     raw_id_fields = ("task", "decision", "resolved_by")
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ScopedAdmin):
+    list_display = ("id", "annotation", "action", "reviewer", "author", "created_at")
+    list_filter = ("action",)
+    list_select_related = ("annotation", "reviewer", "author")

@@ -1,12 +1,17 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from projects.admin import ScopedAdmin
 from tasks.models import (
     Annotation,
     Draft,
     ExportJob,
+    IdempotencyKey,
     ImportJob,
     Prediction,
+    S3ExportStorage,
+    S3ImportLink,
+    S3ImportStorage,
     Task,
     TaskAssignment,
     TaskLock,
@@ -123,3 +128,43 @@ class ExportJobAdmin(ScopedAdmin):
     )
     list_filter = ("status", "export_type", "project")
     list_select_related = ("project",)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ScopedAdmin):
+    """Read-only: which annotation a submit's Idempotency-Key made (kept a day)."""
+
+    scope = "task__project"
+    list_display = ("key", "user", "task", "annotation", "created_at")
+    readonly_fields = ("user", "key", "task", "annotation", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class _StorageAdmin(ScopedAdmin):
+    list_display = ("id", "project", "bucket", "prefix", "status", "last_sync", "last_sync_count")
+    list_filter = ("status",)
+    list_select_related = ("project",)
+    # The secret is write-only in the API; the admin does not show it either.
+    exclude = ("aws_secret_access_key", "aws_session_token")
+
+
+@admin.register(S3ImportStorage)
+class S3ImportStorageAdmin(_StorageAdmin):
+    pass
+
+
+@admin.register(S3ExportStorage)
+class S3ExportStorageAdmin(_StorageAdmin):
+    pass
+
+
+@admin.register(S3ImportLink)
+class S3ImportLinkAdmin(ScopedAdmin):
+    scope = "storage__project"
+    list_display = ("id", "storage", "key", "task")
+    readonly_fields = ("storage", "key", "task")

@@ -58,6 +58,8 @@ def annotation_dict(annotation: Annotation) -> dict[str, Any]:
         "version": annotation.version,
         "parent_prediction": annotation.parent_prediction_id,
         "parent_annotation": annotation.parent_annotation_id,
+        "review_status": annotation.review_status,
+        "review_comment": annotation.review_comment,
         "created_at": _datetime.to_representation(annotation.created_at),
         "updated_at": _datetime.to_representation(annotation.updated_at),
     }
