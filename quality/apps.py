@@ -57,3 +57,17 @@ class QualityConfig(AppConfig):
         from tasks.signals import annotation_saved
 
         annotation_saved.connect(annotation_saved_receiver, dispatch_uid="quality-review")
+
+        # Confidence routing follows the model: new predictions re-route the open tasks of
+        # projects that set a threshold (managers can also re-route by POST .../routing).
+        from mlserve.signals import predictions_written
+
+        def reroute(sender: Any, version: Any, **kwargs: Any) -> None:
+            from quality.services_workflow import task_routes_refresh
+
+            project = Project.objects.get(pk=version.project_id)
+            thresholds = (project.routing_low, project.routing_high, project.routing_margin)
+            if any(value is not None for value in thresholds):
+                task_routes_refresh(project=project)
+
+        predictions_written.connect(reroute, weak=False, dispatch_uid="quality-routing")

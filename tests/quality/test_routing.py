@@ -102,3 +102,21 @@ def test_thresholds_are_project_settings_validated_by_the_api(routed):
     project.refresh_from_db()
     counts = task_routes_refresh(project=project)
     assert counts.senior == counts.junior == counts.consensus == 0
+
+
+def test_new_predictions_reroute_the_open_tasks_by_themselves(routed):
+    from mlserve.signals import predictions_written
+
+    project, _, tasks = routed
+    version = ModelVersion.objects.get(project=project)
+    predictions_written.send(sender=ModelVersion, version=version)
+    assert Task.objects.get(pk=tasks["doubtful"]).route == "senior"
+    assert Task.objects.get(pk=tasks["tie"]).route == "consensus"
+    # A project without thresholds is left alone.
+    other = make_project()
+    other_ids = tasks_import(project=other, items=[{"text": "x"}], user=None).task_ids
+    other_version = ModelVersion.objects.create(
+        project=other, control="intent", kind="intent", number=1, name="intent-v1"
+    )
+    predictions_written.send(sender=ModelVersion, version=other_version)
+    assert Task.objects.get(pk=other_ids[0]).route_reason == ""
