@@ -120,6 +120,8 @@ def drive(server: Server, project: int, tokens: list[str], seconds: float) -> di
         client = Client(server.port, token)
         while time.monotonic() < stop_at:
             status, body = timed("next", client, "GET", f"/api/projects/{project}/next")
+            if status == 404:
+                return  # no task left for this annotator
             if status != 200:
                 errors[f"next {status}"] += 1
                 return

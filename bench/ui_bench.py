@@ -23,6 +23,7 @@ import os
 import re
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,20 @@ class Bench:
             )
         )
 
+    def wait(self, expression: str, timeout: float = 15.0) -> None:
+        """Poll ``expression`` with page.evaluate: Playwright's wait_for_function compiles
+        its predicate with new Function, which the pages' Content-Security-Policy forbids.
+        (The figures come from the page's own performance marks, not from this wait.)"""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression!r} still false after {timeout} s")
+            self.page.wait_for_timeout(10)
+
     def switch(self, key: str) -> float:
         before = self.page.evaluate("document.querySelector('#label-app').dataset.task")
         self.page.keyboard.press(key)
-        self.page.wait_for_function(
+        self.wait(
             f"document.querySelector('#label-app').dataset.task !== '{before}'"
             " && document.querySelector('#label-app').dataset.state === 'ready'"
         )
@@ -114,9 +125,7 @@ class Bench:
         self.open(accept["id"])
         for key in ACCEPT_KEYS:
             self.page.keyboard.press(key)
-        self.page.wait_for_function(
-            f"document.querySelector('#label-app').dataset.task !== '{accept['id']}'"
-        )
+        self.wait(f"document.querySelector('#label-app').dataset.task !== '{accept['id']}'")
         try:  # --quick's 60 utterances have no such task
             picked = pick_scratch(self.tasks, self.truth, self.known, phrase=True)
         except LookupError:
@@ -151,9 +160,7 @@ class Bench:
         self.open(task["id"])
         for key in keys:
             self.page.keyboard.press(key)
-        self.page.wait_for_function(
-            f"document.querySelector('#label-app').dataset.task !== '{task['id']}'"
-        )
+        self.wait(f"document.querySelector('#label-app').dataset.task !== '{task['id']}'")
         entity = utterance.entities[0]
         return {
             "keys": keys,

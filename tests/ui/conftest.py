@@ -137,8 +137,8 @@ def browser_page(
     # Playwright's wait_for_function builds its predicate with new Function, which the pages'
     # Content-Security-Policy forbids (no 'unsafe-eval'): poll page.evaluate (sent over the
     # DevTools protocol, outside the policy) instead.
-    page.wait_for_function = lambda expression, timeout=15_000, **_: _poll(
-        page, expression, timeout
+    page.wait_for_function = lambda expression, arg=None, timeout=15_000, **_: _poll(
+        page, expression, timeout, arg
     )
     _BASE_URLS[page] = live_server.url
 
@@ -160,10 +160,10 @@ def browser_page(
     assert not page_events.errors, f"uncaught script errors in the page: {page_events.errors}"
 
 
-def _poll(page: Any, expression: str, timeout: float) -> Any:
+def _poll(page: Any, expression: str, timeout: float, arg: Any = None) -> Any:
     deadline = time.monotonic() + timeout / 1000
     while True:
-        value = page.evaluate(expression)
+        value = page.evaluate(expression) if arg is None else page.evaluate(expression, arg)
         if value:
             return value
         if time.monotonic() > deadline:
