@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from annotator.api.inputs import MAX_INT
@@ -86,6 +87,38 @@ class TaskFullOut(TaskOut):
 
     class Meta(TaskOut.Meta):
         fields = (*TaskOut.Meta.fields, "annotations", "predictions")
+
+
+class _StaleOut(serializers.Serializer):
+    """409 to a write with a stale `version` (annotator.api.errors): the current object."""
+
+    status_code = serializers.IntegerField()
+    detail = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class StaleAnnotationOut(_StaleOut):
+    current = AnnotationOut()
+
+
+class StaleDraftOut(_StaleOut):
+    # A draft of a task already submitted answers with the saved annotation instead.
+    current = PolymorphicProxySerializer(
+        component_name="DraftConflictCurrent",
+        serializers=[DraftOut, AnnotationOut],
+        resource_type_field_name=None,
+    )
+
+
+class TaskPageOut(serializers.Serializer):
+    """Label Studio's task list page: the totals (numbered pages only), the tasks (with their
+    annotations and predictions when `fields=all`) and the keyset link to the next page."""
+
+    total = serializers.IntegerField(required=False, help_text="Numbered pages only")
+    total_annotations = serializers.IntegerField(required=False, help_text="Numbered pages only")
+    total_predictions = serializers.IntegerField(required=False, help_text="Numbered pages only")
+    tasks = TaskOut(many=True)
+    next = serializers.URLField(allow_null=True, help_text="null: the last page")
 
 
 class TaskIn(serializers.Serializer):
