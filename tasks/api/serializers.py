@@ -110,6 +110,26 @@ class StaleDraftOut(_StaleOut):
     )
 
 
+class TaskRowOut(serializers.Serializer):
+    """A task of a list page: `include` picks its fields, so none is always there;
+    `annotations` and `predictions` come with `fields=all`."""
+
+    id = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False)
+    data = serializers.JSONField(required=False)  # type: ignore[assignment]  # the API field is named data (Label Studio)
+    meta = serializers.JSONField(required=False)
+    priority = serializers.FloatField(required=False)
+    overlap = serializers.IntegerField(required=False)
+    is_labeled = serializers.BooleanField(required=False)
+    total_annotations = serializers.IntegerField(required=False)
+    cancelled_annotations = serializers.IntegerField(required=False)
+    total_predictions = serializers.IntegerField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+    updated_at = serializers.DateTimeField(required=False)
+    annotations = AnnotationOut(many=True, required=False)
+    predictions = PredictionOut(many=True, required=False)
+
+
 class TaskPageOut(serializers.Serializer):
     """Label Studio's task list page: the totals (numbered pages only), the tasks (with their
     annotations and predictions when `fields=all`) and the keyset link to the next page."""
@@ -117,7 +137,7 @@ class TaskPageOut(serializers.Serializer):
     total = serializers.IntegerField(required=False, help_text="Numbered pages only")
     total_annotations = serializers.IntegerField(required=False, help_text="Numbered pages only")
     total_predictions = serializers.IntegerField(required=False, help_text="Numbered pages only")
-    tasks = TaskOut(many=True)
+    tasks = TaskRowOut(many=True)
     next = serializers.URLField(allow_null=True, help_text="null: the last page")
 
 
