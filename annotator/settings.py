@@ -440,6 +440,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "annotator.api.schema.document_auth_errors",
+        "annotator.api.schema.document_media_type_errors",
     ],
     # Several inputs have a "role": name each choice set once.
     "ENUM_NAME_OVERRIDES": {

@@ -45,8 +45,10 @@ INVITATION_FIELDS: tuple[str, ...] = (
 class InvitationOut(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
     status = serializers.CharField(read_only=True)
-    invited_by = serializers.CharField(source="invited_by.username", default=None)
-    accepted_by = serializers.CharField(source="accepted_by.username", default=None)
+    invited_by = serializers.CharField(source="invited_by.username", default=None, allow_null=True)
+    accepted_by = serializers.CharField(
+        source="accepted_by.username", default=None, allow_null=True
+    )
 
     class Meta:
         model = Invitation

@@ -26,3 +26,15 @@ def document_auth_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
                 continue  # public: anonymous callers are welcome
             operation["responses"].setdefault("401", {"description": "Missing or bad credentials"})
     return result
+
+
+def document_media_type_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Every operation that reads a body answers 415 to a content type its parsers do not
+    take (DRF refuses it before the view runs): say so on each."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"].setdefault(
+                    "415", {"description": "Unsupported media type for the request body"}
+                )
+    return result

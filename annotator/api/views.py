@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -103,6 +103,10 @@ def _own_token(request: Request, token_id: int) -> ApiToken:
     return token
 
 
+INVALID = {400: OpenApiResponse(description="Validation error naming each field and problem")}
+NOT_YOURS = {404: OpenApiResponse(description="Not found, or not your token")}
+
+
 class ApiTokenListView(APIView):
     """The caller's API tokens (hashed: only the prefix of each key is shown)."""
 
@@ -111,7 +115,7 @@ class ApiTokenListView(APIView):
         tokens = api_token_list_for_user(user=request_user(request))
         return Response(ApiTokenOut(tokens, many=True).data)
 
-    @extend_schema(request=ApiTokenIn, responses={201: ApiTokenIssuedOut})
+    @extend_schema(request=ApiTokenIn, responses={201: ApiTokenIssuedOut, **INVALID})
     def post(self, request: Request) -> Response:
         data = valid_input(ApiTokenIn, request.data)
         issued = api_token_create(user=request_user(request), name=data["name"])
@@ -119,11 +123,11 @@ class ApiTokenListView(APIView):
 
 
 class ApiTokenDetailView(APIView):
-    @extend_schema(responses={200: ApiTokenOut})
+    @extend_schema(responses={200: ApiTokenOut, **NOT_YOURS})
     def get(self, request: Request, pk: int) -> Response:
         return Response(ApiTokenOut(_own_token(request, pk)).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **NOT_YOURS})
     def delete(self, request: Request, pk: int) -> Response:
         """Revoke the token: requests with its key get 401 from now on."""
         api_token_revoke(token=_own_token(request, pk))
@@ -131,7 +135,7 @@ class ApiTokenDetailView(APIView):
 
 
 class ApiTokenRotateView(APIView):
-    @extend_schema(request=None, responses={201: ApiTokenIssuedOut})
+    @extend_schema(request=None, responses={201: ApiTokenIssuedOut, **INVALID, **NOT_YOURS})
     def post(self, request: Request, pk: int) -> Response:
         """Revoke the token and issue a new one with the same name."""
         issued = api_token_rotate_one(token=_own_token(request, pk))

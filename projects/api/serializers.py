@@ -126,10 +126,16 @@ class ProjectIn(serializers.Serializer):
 
 class ProjectOut(serializers.ModelSerializer):
     created_by = UserSimpleOut(read_only=True)
-    task_number = serializers.IntegerField(read_only=True, default=None)
-    num_tasks_with_annotations = serializers.IntegerField(read_only=True, default=None)
-    total_annotations_number = serializers.IntegerField(read_only=True, default=None)
-    total_predictions_number = serializers.IntegerField(read_only=True, default=None)
+    task_number = serializers.IntegerField(read_only=True, default=None, allow_null=True)
+    num_tasks_with_annotations = serializers.IntegerField(
+        read_only=True, default=None, allow_null=True
+    )
+    total_annotations_number = serializers.IntegerField(
+        read_only=True, default=None, allow_null=True
+    )
+    total_predictions_number = serializers.IntegerField(
+        read_only=True, default=None, allow_null=True
+    )
     parsed_label_config = serializers.SerializerMethodField()
 
     class Meta:

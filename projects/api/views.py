@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import valid_input
-from annotator.api.pagination import Pages
+from annotator.api.pagination import Pages, paginated
 from annotator.models import User
 from projects.api.access import project_or_404, request_user
 from projects.api.serializers import (
@@ -62,7 +62,7 @@ class OrganizationDetailView(APIView):
 
 
 class ProjectListView(APIView):
-    @extend_schema(responses={200: ProjectOut(many=True), **ERRORS})
+    @extend_schema(operation_id="projects_list", responses={200: paginated(ProjectOut), **ERRORS})
     def get(self, request: Request) -> Response:
         projects = project_with_counts(project_list_for_user(user=request_user(request))).order_by(
             "-id"

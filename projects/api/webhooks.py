@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, query_id, valid_input
-from annotator.api.pagination import Pages
+from annotator.api.pagination import Pages, paginated
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.models import Webhook, WebhookAction, WebhookDelivery, WebhookDeliveryStatus
@@ -149,7 +149,8 @@ class WebhookDeliveryListView(APIView):
             OpenApiParameter("page_size", int),
             OpenApiParameter("status", str, enum=WebhookDeliveryStatus.values),
         ],
-        responses={200: WebhookDeliveryOut(many=True), **ERRORS},
+        operation_id="webhooks_deliveries_list",
+        responses={200: paginated(WebhookDeliveryOut), **ERRORS},
         description="The webhook's delivery log, newest first: every event, its attempts "
         "and the receiver's last answer.",
     )

@@ -257,10 +257,15 @@ class ArbitrationResolveOut(serializers.Serializer):
     annotation = serializers.IntegerField(help_text="the ground-truth annotation")
 
 
+class ArbitrationConflictOut(serializers.Serializer):
+    status_code = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
 class ArbitrationResolveView(APIView):
     @extend_schema(
         request=ArbitrationResolveIn,
-        responses={200: ArbitrationResolveOut, 409: ArbitrationResolveOut, **ERRORS},
+        responses={200: ArbitrationResolveOut, 409: ArbitrationConflictOut, **ERRORS},
         description="Decide an escalated task: adopt one of its annotations (``annotation``) "
         "or give a result; it is saved as the task's ground truth by the caller and the task "
         "leaves the queue (audited). 409 when the task is not in the queue.",

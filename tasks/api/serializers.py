@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from annotator.api.inputs import MAX_INT
@@ -86,6 +87,58 @@ class TaskFullOut(TaskOut):
 
     class Meta(TaskOut.Meta):
         fields = (*TaskOut.Meta.fields, "annotations", "predictions")
+
+
+class _StaleOut(serializers.Serializer):
+    """409 to a write with a stale `version` (annotator.api.errors): the current object."""
+
+    status_code = serializers.IntegerField()
+    detail = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class StaleAnnotationOut(_StaleOut):
+    current = AnnotationOut()
+
+
+class StaleDraftOut(_StaleOut):
+    # A draft of a task already submitted answers with the saved annotation instead.
+    current = PolymorphicProxySerializer(
+        component_name="DraftConflictCurrent",
+        serializers=[DraftOut, AnnotationOut],
+        resource_type_field_name=None,
+    )
+
+
+class TaskRowOut(serializers.Serializer):
+    """A task of a list page: `include` picks its fields, so none is always there;
+    `annotations` and `predictions` come with `fields=all`."""
+
+    id = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False)
+    data = serializers.JSONField(required=False)  # type: ignore[assignment]  # the API field is named data (Label Studio)
+    meta = serializers.JSONField(required=False)
+    priority = serializers.FloatField(required=False)
+    overlap = serializers.IntegerField(required=False)
+    is_labeled = serializers.BooleanField(required=False)
+    total_annotations = serializers.IntegerField(required=False)
+    cancelled_annotations = serializers.IntegerField(required=False)
+    total_predictions = serializers.IntegerField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+    updated_at = serializers.DateTimeField(required=False)
+    annotations = AnnotationOut(many=True, required=False)
+    predictions = PredictionOut(many=True, required=False)
+
+
+class TaskPageOut(serializers.Serializer):
+    """Label Studio's task list page: the totals (numbered pages only), the tasks (with their
+    annotations and predictions when `fields=all`) and the keyset link to the next page."""
+
+    total = serializers.IntegerField(required=False, help_text="Numbered pages only")
+    total_annotations = serializers.IntegerField(required=False, help_text="Numbered pages only")
+    total_predictions = serializers.IntegerField(required=False, help_text="Numbered pages only")
+    tasks = TaskRowOut(many=True)
+    next = serializers.URLField(allow_null=True, help_text="null: the last page")
 
 
 class TaskIn(serializers.Serializer):

@@ -242,7 +242,13 @@ def _export_query(data: Any) -> tuple[str, ExportFilter]:
 class ProjectExportView(APIView):
     @extend_schema(
         parameters=[ExportQuery],
-        responses={(200, "application/octet-stream"): bytes, **ERRORS},
+        # Each format streams its own media type (JSON, CSV, ZIP, ...); the JSON ones are a
+        # list of task records (their fields depend on the format).
+        responses={
+            **{(200, t): bytes for t in sorted({f.content_type for f in FORMATS.values()})},
+            (200, "application/json"): {"type": "array", "items": {"type": "object"}},
+            **ERRORS,
+        },
         description="Stream the project in one format. Like Label Studio, only annotated tasks "
         "unless `download_all_tasks=true` (or `only_annotated=false`).",
     )
@@ -262,8 +268,15 @@ class ProjectExportView(APIView):
         return response
 
 
+class ExportFormatOut(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    disabled = serializers.BooleanField(help_text="true: the labelling config cannot fill it")
+
+
 class ExportFormatsView(APIView):
-    @extend_schema(responses={200: dict, **ERRORS})
+    @extend_schema(responses={200: ExportFormatOut(many=True), **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         project = project_or_404(request, pk)
         usable = {f.name for f in formats_for(project.parsed_config)}

@@ -98,8 +98,9 @@ def _project_task_page(request: Request, project: Project) -> Response:
 
 class TaskListView(APIView):
     @extend_schema(
+        operation_id="tasks_list",
         parameters=[s.TaskListQuery],
-        responses={200: s.TaskOut(many=True), **ERRORS},
+        responses={200: s.TaskPageOut, **ERRORS},
         description="Tasks of a project (`project` is required). Page with `page`/`page_size`, "
         "or by keyset with `after=<last id>` (the `next` link carries it).",
     )
@@ -121,7 +122,11 @@ class TaskListView(APIView):
 
 
 class ProjectTaskListView(APIView):
-    @extend_schema(parameters=[s.TaskListQuery], responses={200: s.TaskOut(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="projects_tasks_list",
+        parameters=[s.TaskListQuery],
+        responses={200: s.TaskPageOut, **ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return _project_task_page(request, project_or_404(request, pk))
 
@@ -211,7 +216,7 @@ class AnnotationDetailView(APIView):
 
     @extend_schema(
         request=s.AnnotationPatchIn,
-        responses={200: s.AnnotationOut, 409: s.AnnotationOut, **ERRORS},
+        responses={200: s.AnnotationOut, 409: s.StaleAnnotationOut, **ERRORS},
         description="Send the `version` you edited (or `If-Match: <version>`): a stale one "
         "gets 409 with the current annotation. Without it the write wins (Label Studio's way).",
     )
@@ -249,7 +254,7 @@ class TaskDraftsView(APIView):
         drafts = Draft.objects.filter(task=task, user=request_user(request)).order_by("id")
         return Response(s.DraftOut(drafts, many=True).data)
 
-    @extend_schema(request=s.DraftIn, responses={201: s.DraftOut, 409: s.DraftOut, **ERRORS})
+    @extend_schema(request=s.DraftIn, responses={201: s.DraftOut, 409: s.StaleDraftOut, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         task = task_or_404(request, pk, Action.ANNOTATE)
         data = valid_input(s.DraftIn, request.data)
@@ -277,7 +282,7 @@ class DraftDetailView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.DraftOut(draft_or_404(request, pk)).data)
 
-    @extend_schema(request=s.DraftIn, responses={200: s.DraftOut, 409: s.DraftOut, **ERRORS})
+    @extend_schema(request=s.DraftIn, responses={200: s.DraftOut, 409: s.StaleDraftOut, **ERRORS})
     def patch(self, request: Request, pk: int) -> Response:
         draft = draft_or_404(request, pk)
         data = valid_input(s.DraftIn, request.data)
