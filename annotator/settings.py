@@ -393,11 +393,11 @@ SESSION_COOKIE_HTTPONLY = True
 # An admin may let outbound HTTP (URL imports, ML backends, webhooks) reach private and
 # loopback addresses, e.g. an ML backend on the same host; refused by default (SSRF).
 OUTBOUND_ALLOW_PRIVATE_URLS = env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", default=False)
-# Webhooks (projects.webhooks): attempts per event, the first retry's delay (doubling after
-# each failure, at most an hour) and each attempt's time limit.
 # /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set (open otherwise: keep it on
 # the internal network).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Webhooks (projects.webhooks): attempts per event, the first retry's delay (doubling after
+# each failure, at most an hour) and each attempt's time limit.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=0)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
