@@ -92,6 +92,25 @@ def model_version_activate(*, version: ModelVersion) -> ModelVersion:
     return version
 
 
+def promotion_rival(*, version: ModelVersion, has_validation: bool) -> ModelVersion | None:
+    """The active version a new one must beat on the validation split, or None when the
+    gate is settled already: promoted when none is active, kept back when there is nothing
+    to compare on (``version.promotion`` says which)."""
+    active = ModelVersion.objects.filter(
+        project_id=version.project_id, control=version.control, is_active=True
+    ).first()
+    if active is None:
+        version.promotion = "promoted: no active version"
+        version.save(update_fields=["promotion"])
+        model_version_activate(version=version)
+        return None
+    if not has_validation:
+        version.promotion = "kept back: no validation examples to compare on"
+        version.save(update_fields=["promotion"])
+        return None
+    return active
+
+
 def artifact_name(version: ModelVersion, extension: str) -> str:
     """Where a version's model is stored: a fresh name every time (a random part), since
     loaded models are cached by it and a deleted project's ids and names can come back."""

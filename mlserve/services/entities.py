@@ -26,6 +26,7 @@ from mlserve.services.common import (
     artifact_name,
     model_version_activate,
     project_language,
+    promotion_rival,
     text_chunks,
     text_field,
     text_of,
@@ -189,17 +190,8 @@ def entity_version_train(
 
 
 def _promote_if_better(version: ModelVersion, valid: list[EntityExample]) -> None:
-    active = ModelVersion.objects.filter(
-        project_id=version.project_id, control=version.control, is_active=True
-    ).first()
+    active = promotion_rival(version=version, has_validation=bool(valid))
     if active is None:
-        version.promotion = "promoted: no active version"
-        version.save(update_fields=["promotion"])
-        model_version_activate(version=version)
-        return
-    if not valid:
-        version.promotion = "kept back: no validation examples to compare on"
-        version.save(update_fields=["promotion"])
         return
     theirs = entity_model_load(active).evaluate([e.text for e in valid], [e.spans for e in valid])[
         "f1"

@@ -37,6 +37,7 @@ from mlserve.services.common import (
     artifact_name,
     finetune_wanted,
     model_version_activate,
+    promotion_rival,
     text_chunks,
     text_field,
     text_of,
@@ -278,17 +279,8 @@ def model_version_train(
 def _promote_if_better(
     version: ModelVersion, model: Any, valid: list[TrainingExample], vectors: Any
 ) -> None:
-    active = ModelVersion.objects.filter(
-        project_id=version.project_id, control=version.control, is_active=True
-    ).first()
+    active = promotion_rival(version=version, has_validation=bool(valid))
     if active is None:
-        version.promotion = "promoted: no active version"
-        version.save(update_fields=["promotion"])
-        model_version_activate(version=version)
-        return
-    if not valid:
-        version.promotion = "kept back: no validation examples to compare on"
-        version.save(update_fields=["promotion"])
         return
     theirs_model = model_load(active)
     key = score_key(model)
