@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import shutil
 import statistics
@@ -34,43 +33,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+from inprocess import django_setup, pg_admin  # noqa: E402
+
 BENCH_DB = "annotator_agreement_bench"
 LABELS = [f"intent_{i}" for i in range(10)]
 TARGET_SECONDS = 5.0
-
-
-def _pg(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as c:
-        c.execute(statement)
-
-
-def _setup(data_dir: Path, db: str) -> None:
-    os.environ.update(
-        {
-            "ANNOTATOR_DATA_DIR": str(data_dir),
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
-    if db == "postgresql":
-        _pg(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        _pg(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{BENCH_DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _result(label: str) -> list[dict[str, Any]]:
@@ -152,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="annotator-agreement-bench-"))
     try:
-        _setup(data_dir, args.db)
+        django_setup(data_dir, db=args.db, bench_db=BENCH_DB)
         from quality.agreement import METRICS, project_agreement, ratings_read
         from quality.services import project_agreement_refresh
 
@@ -204,7 +171,7 @@ def main() -> None:
 
             connections.close_all()
             # WITH (FORCE): the connection pool may still hold sessions.
-            _pg(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            pg_admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import shutil
 import statistics
@@ -31,41 +30,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+from inprocess import django_setup, pg_admin  # noqa: E402
+
 BENCH_DB = "annotator_al_bench"
-
-
-def _pg(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as c:
-        c.execute(statement)
-
-
-def _setup(data_dir: Path, db: str) -> None:
-    os.environ.update(
-        {
-            "ANNOTATOR_DATA_DIR": str(data_dir),
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
-    if db == "postgresql":
-        _pg(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        _pg(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{BENCH_DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _build(n: int, classes: int) -> Any:
@@ -135,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="annotator-al-bench-"))
     try:
-        _setup(data_dir, args.db)
+        django_setup(data_dir, db=args.db, bench_db=BENCH_DB)
         from activelearn.models import QueueSettings
         from activelearn.services import _pool, queue_refresh
 
@@ -177,7 +144,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _pg(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            pg_admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")  # the pool holds sessions
 
 
 if __name__ == "__main__":

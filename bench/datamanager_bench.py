@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import secrets
 import shutil
@@ -31,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from inprocess import django_setup  # noqa: E402
 
 WORDS = [
     "order", "refund", "delivery", "parcel", "invoice", "account", "password", "card",
@@ -38,27 +38,6 @@ WORDS = [
     "discount", "coupon", "subscription", "cancel",
 ]  # fmt: skip
 RARE = "zanzibar"  # in 1 task of 2000: a search that must scan
-
-
-def _setup(data_dir: Path) -> None:
-    os.environ.update(
-        {
-            "ANNOTATOR_DATA_DIR": str(data_dir),
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-            "ALLOWED_HOSTS": "testserver,localhost",
-        }
-    )
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _build(n: int, seed: int) -> dict[str, Any]:
@@ -251,7 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="annotator-dm-bench-"))
     try:
-        _setup(data_dir)
+        django_setup(data_dir, env={"ALLOWED_HOSTS": "testserver,localhost"})
         report = run(args.tasks, args.repeat, args.page_size, args.seed)
         print(json.dumps(report, indent=2))
     finally:

@@ -26,7 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from datamanager_bench import _build, _setup, _time  # noqa: E402  (bench/ is the script's folder)
+from datamanager_bench import _build, _time  # noqa: E402  (bench/ is the script's folder)
+from inprocess import django_setup  # noqa: E402
 
 
 def run(n: int, repeat: int, seed: int) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="annotator-progress-bench-"))
     try:
-        _setup(data_dir)
+        django_setup(data_dir, env={"ALLOWED_HOSTS": "testserver,localhost"})
         print(json.dumps(run(args.tasks, args.repeat, args.seed), indent=2))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

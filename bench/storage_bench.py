@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import shutil
 import sys
@@ -28,27 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def _setup(data_dir: Path) -> None:
-    os.environ.update(
-        {
-            "ANNOTATOR_DATA_DIR": str(data_dir),
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-            "OUTBOUND_ALLOW_PRIVATE_URLS": "1",
-        }
-    )
-    for key in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME"):
-        os.environ.pop(key, None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from inprocess import django_setup  # noqa: E402
 
 
 def _timed(fn: Any) -> tuple[Any, float]:
@@ -66,7 +45,11 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="annotator-storage-bench-"))
     logging_off()
     try:
-        _setup(data_dir)
+        django_setup(
+            data_dir,
+            env={"OUTBOUND_ALLOW_PRIVATE_URLS": "1"},
+            unset=("AWS_STORAGE_BUCKET_NAME",),
+        )
         print(json.dumps(_run(args), indent=2))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
