@@ -12,7 +12,15 @@ answer). Afterwards:
 Latency percentiles come with GET /health under the same concurrency, measured in the same
 run (compare the ratio: the machine is shared).
 
-    python bench/load_check.py                       # PostgreSQL, 50 annotators, 60 s
+``--think`` paces each annotator like a person: a pause drawn uniformly from [0.5, 1.5] times the
+given seconds before each draft save and each submit (reading the task, labelling it). The
+default, 2 s, makes a task take about 4 s per annotator, which is fast for human labelling
+(intent labelling runs at 5 to 30 s a task); ``--think 0`` is the closed loop, every
+annotator firing its next request as soon as the last one answers: a throughput test whose
+latency is the queue, not what an annotator waits.
+
+    python bench/load_check.py                       # PostgreSQL, 50 annotators, 60 s, 2 s think
+    python bench/load_check.py --think 0             # the closed loop (saturation)
     python bench/load_check.py --db sqlite --annotators 8 --seconds 10
 """
 
@@ -94,7 +102,9 @@ print(json.dumps({{
 """
 
 
-def drive(server: Server, project: int, tokens: list[str], seconds: float) -> dict[str, Any]:
+def drive(
+    server: Server, project: int, tokens: list[str], seconds: float, think: float = 0.0
+) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {"next": [], "draft": [], "submit": []}
     accepted: list[int] = []
     replays = {"sent": 0, "same_annotation": 0}
@@ -118,6 +128,13 @@ def drive(server: Server, project: int, tokens: list[str], seconds: float) -> di
     def annotator(token: str, seed: int) -> None:
         rng = random.Random(seed)
         client = Client(server.port, token)
+
+        def pause() -> None:
+            if think:
+                time.sleep(think * rng.uniform(0.5, 1.5))
+
+        # Annotators arrive spread over one think time, not all in the same millisecond.
+        time.sleep(think * rng.random())
         while time.monotonic() < stop_at:
             status, body = timed("next", client, "GET", f"/api/projects/{project}/next")
             if status == 404:
@@ -126,12 +143,14 @@ def drive(server: Server, project: int, tokens: list[str], seconds: float) -> di
                 errors[f"next {status}"] += 1
                 return
             task = json.loads(body)["id"]
+            pause()
             status, _ = timed(
                 "draft", client, "POST", f"/api/tasks/{task}/label/draft",
                 {"result": RESULT, "lead_time": 1.0},
             )  # fmt: skip
             if status != 200:
                 errors[f"draft {status}"] += 1
+            pause()
             key = {"Idempotency-Key": uuid.uuid4().hex}
             path = f"/api/tasks/{task}/label/submit"
             body_in = {"result": RESULT, "lead_time": 2.0, "next": False}
@@ -160,6 +179,8 @@ def drive(server: Server, project: int, tokens: list[str], seconds: float) -> di
     elapsed = time.perf_counter() - started
     return {
         "seconds": round(elapsed, 1),
+        "think_seconds": think,
+        "requests_per_s": round(sum(len(v) for v in latencies.values()) / elapsed, 1),
         "submits_accepted": len(accepted),
         "annotations_per_s": round(len(accepted) / elapsed, 1),
         "latency": {kind: _percentiles(values) for kind, values in latencies.items()},
@@ -169,7 +190,9 @@ def drive(server: Server, project: int, tokens: list[str], seconds: float) -> di
     }
 
 
-def run(db: str, annotators: int, seconds: float, tasks: int, workers: int) -> dict[str, Any]:
+def run(
+    db: str, annotators: int, seconds: float, tasks: int, workers: int, think: float = 0.0
+) -> dict[str, Any]:
     server = Server(db, workers)
     try:
         server.start()
@@ -184,7 +207,7 @@ def run(db: str, annotators: int, seconds: float, tasks: int, workers: int) -> d
                 "POST", f"/api/projects/{project}/members", {"user": me["id"], "role": "annotator"}
             )
             assert status == 201, body
-        figures = drive(server, project, tokens, seconds)
+        figures = drive(server, project, tokens, seconds, think)
         accepted_path = server.data_dir / "accepted.json"
         accepted_path.write_text(json.dumps(figures.pop("accepted")))
         audit = json.loads(
@@ -221,10 +244,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--tasks", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=2.0,
+        help="seconds an annotator pauses per step; 0: closed loop",
+    )
     args = parser.parse_args(argv)
     report = {
         "machine": {"cpus": os.cpu_count()},
-        args.db: run(args.db, args.annotators, args.seconds, args.tasks, args.workers),
+        args.db: run(args.db, args.annotators, args.seconds, args.tasks, args.workers, args.think),
     }
     print(json.dumps(report, indent=2))
     return report

@@ -31,11 +31,12 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Substr
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.utils import timezone
 
 from projects.labelconfig import LabelConfig
 from projects.models import Project, ProjectMember
 from tasks.keyset import Cursor
-from tasks.models import Annotation, Task, TaskAssignment
+from tasks.models import Annotation, Task, TaskAssignment, TaskLock
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -119,6 +120,7 @@ class TaskRow:
     queue_reason: str | None = None
     review_state: str = ""
     assignees: list[dict[str, Any]] = field(default_factory=list)
+    leases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -308,7 +310,7 @@ def datamanager_page(
     decorate: bool = True,
 ) -> TaskPage:
     """One page in ``sort`` order after ``cursor``: one query, two with a search (the end of
-    the scanned window), plus two for the page's assignees and review states."""
+    the scanned window), plus three for the page's assignees, leases and review states."""
     segments = _segments(sort)
     index = cursor.segment if cursor is not None else 0
     if index >= len(segments):
@@ -364,9 +366,23 @@ def _row(values: dict[str, Any]) -> TaskRow:
 
 
 def _decorate(rows: list[TaskRow], author: int | None) -> None:
-    """Assignees and review state of a page's tasks (from ``author``'s annotations alone when
-    set): two queries whatever the page size."""
+    """Assignees, running leases and review state of a page's tasks (from ``author``'s
+    annotations alone when set): three queries whatever the page size. The leases mark rows
+    someone took before the page opened; the page's socket follows them from there."""
     by_id = {r.id: r for r in rows}
+    leases = (
+        TaskLock.objects.filter(task_id__in=by_id, expires_at__gt=timezone.now())
+        .order_by("task_id", "user__username")
+        .values("task_id", "user_id", "user__username", "expires_at")
+    )
+    for lease in leases:
+        by_id[lease["task_id"]].leases.append(
+            {
+                "id": lease["user_id"],
+                "username": lease["user__username"],
+                "expires_at": lease["expires_at"],
+            }
+        )
     assignments = (
         TaskAssignment.objects.filter(task_id__in=by_id)
         .order_by("task_id", "user__username")

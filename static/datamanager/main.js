@@ -97,7 +97,10 @@ function renderRow(row) {
     el("td", { text: row.assignees.map((a) => a.username).join(", ") || "—" }),
     el("td", { class: "num", text: number(row.priority) }),
   );
-  return el("tr", { dataset: { id: String(row.id) }, class: isSelected(row.id) ? "selected" : "" }, cells);
+  // Leases running when the row was read (taken before this page opened); live.js follows
+  // task.locked / task.unlocked events from there.
+  const leases = JSON.stringify(row.leases.map((l) => ({ id: l.id, username: l.username, until: Date.parse(l.expires_at) })));
+  return el("tr", { dataset: { id: String(row.id), leases }, class: isSelected(row.id) ? "selected" : "" }, cells);
 }
 
 // Confidence routing: where the task went and why (quality.services_workflow.route_of).

@@ -127,6 +127,10 @@ class AssigneeOut(serializers.Serializer):
     username = serializers.CharField()
 
 
+class LeaseOut(AssigneeOut):
+    expires_at = serializers.DateTimeField()
+
+
 class DataRowOut(serializers.Serializer):
     id = serializers.IntegerField()
     preview = serializers.CharField(help_text="the task's text, truncated (plain text)")
@@ -155,6 +159,11 @@ class DataRowOut(serializers.Serializer):
         "empty: no finished annotation"
     )
     assignees = AssigneeOut(many=True)
+    leases = LeaseOut(
+        many=True,
+        help_text="who holds the task now (next-task leases still running); live pages follow "
+        "task.locked and task.unlocked events from there",
+    )
 
 
 class DataPageOut(serializers.Serializer):

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_load_check_loses_nothing_and_doubles_nothing():
     out = subprocess.run(
         [sys.executable, "bench/load_check.py", "--db", "sqlite", "--annotators", "4",
-         "--seconds", "4", "--tasks", "2000", "--workers", "1"],
+         "--seconds", "4", "--tasks", "2000", "--workers", "1", "--think", "0.2"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]

@@ -294,13 +294,13 @@ def test_query_count_per_page_is_constant(project, tied, name, django_assert_num
     for task_id in tied:
         TaskAssignment.objects.create(project=project, task_id=task_id, user=member)
     sort = TaskSort(name)
-    # page, assignees, review states
-    with django_assert_num_queries(3):
+    # page, assignees, leases, review states
+    with django_assert_num_queries(4):
         first = datamanager_page(project=project, flt=TaskFilter(), sort=sort, size=3)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         datamanager_page(project=project, flt=TaskFilter(), sort=sort, cursor=first.next, size=10)
     # a short page of a search also reads where its scanned window ends
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         datamanager_page(project=project, flt=TaskFilter(search="task 1"), sort=sort, size=20)
 
 
@@ -310,3 +310,31 @@ def test_preview_field_comes_from_the_config():
         '<Choices name="c" toName="t"><Choice value="a"/></Choices></View>'
     )
     assert text_field_of(project.parsed_config) == "body"
+
+
+def test_rows_carry_the_leases_still_running():
+    """A lease taken before the data manager opened marks its row; expired ones do not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks.models import TaskLock
+    from tasks.services.next import task_next_take
+
+    project = make_project()
+    ids = _import(project, [{"text": f"t{i}"} for i in range(3)])
+    nadia, omar = make_user(username="nadia"), make_user(username="omar")
+    for user in (nadia, omar):
+        add_member(project, user)
+    taken = task_next_take(project=project, user=nadia)
+    stale = Task.objects.exclude(pk=taken.pk).order_by("id").first()
+    TaskLock.objects.create(task=stale, user=omar, expires_at=timezone.now() - timedelta(seconds=1))
+
+    rows = {
+        r.id: r for r in datamanager_page(project=project, flt=TaskFilter(), sort=TaskSort()).rows
+    }
+    assert set(rows) == set(ids)
+    held = rows[taken.pk].leases
+    assert [(lease["id"], lease["username"]) for lease in held] == [(nadia.pk, "nadia")]
+    assert held[0]["expires_at"] > timezone.now()
+    assert rows[stale.pk].leases == []

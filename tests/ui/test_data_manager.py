@@ -148,3 +148,29 @@ def test_a_task_opened_from_the_table_labels_the_table_in_its_order(browser_page
 
     assert not TaskLock.objects.filter(task__project=project).exists()
     screenshot(page, "label-in-data-manager-order")
+
+
+def test_a_task_leased_before_the_page_opened_is_marked(browser_page):
+    """next-task leased a task to someone before the manager opened the table: its row says
+    who is on it (the socket only reports leases taken while the page is open)."""
+    from tasks.services.next import task_next_take
+
+    project, _ = _project_with_tasks(["one", "two", "three"])
+    annotator = make_user(username="nadia")
+    add_member(project, annotator, "annotator")
+    taken = task_next_take(project=project, user=annotator)
+    page = browser_page
+    login(page, project.created_by)
+    _open(page, project)
+    row = page.locator(f'#dm-rows tr[data-id="{taken.pk}"]')
+    page.locator(f'#dm-rows tr.dm-locked[data-id="{taken.pk}"]').wait_for()
+    assert row.get_attribute("title") == "Being labelled by nadia"
+    assert page.locator("#dm-rows tr.dm-locked").count() == 1
+    # The manager's own lease does not mark a row for the manager.
+    mine = task_next_take(project=project, user=project.created_by)
+    page.reload()
+    page.locator(f'#dm-rows tr[data-id="{mine.pk}"]').wait_for()
+    assert "dm-locked" not in (
+        page.locator(f'#dm-rows tr[data-id="{mine.pk}"]').get_attribute("class") or ""
+    )
+    assert page.locator("#dm-rows tr.dm-locked").count() == 1
