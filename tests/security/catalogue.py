@@ -129,13 +129,22 @@ def _webhook(url: str, case_id: str) -> BadInput:
     return BadInput(f"webhook-url-{case_id}", "POST", "/api/webhooks", json=body, field="url")
 
 
+def _storage(url: str, case_id: str, kind: str) -> BadInput:
+    """A cloud-storage connection (import or export side) whose S3 endpoint is ``url``."""
+    path = "/api/storages/s3" if kind == "import" else "/api/storages/export/s3"
+    body = {"project": "{project}", "bucket": "data", "s3_endpoint": url}
+    return BadInput(
+        f"{kind}-storage-endpoint-{case_id}", "POST", path, json=body, field="s3_endpoint"
+    )
+
+
 def _ml(url: str, case_id: str) -> BadInput:
     body = {"project": "{project}", "url": url}
     return BadInput(f"ml-backend-url-{case_id}", "POST", "/api/ml", json=body, field="url")
 
 
 # Addresses the server must never be made to call (SSRF): each goes through URL imports,
-# webhooks and ML backends. "rebind.test" resolves to 127.0.0.1 in the test's DNS.
+# webhooks, ML backends and cloud-storage endpoints (import and export side). "rebind.test" resolves to 127.0.0.1 in the test's DNS.
 FORBIDDEN_URLS = {
     "loopback": "http://127.0.0.1:8000/api/projects",
     "localhost": "http://localhost/",
@@ -453,8 +462,10 @@ CASES: list[BadInput] = [
         field="file",
         tags=("small-upload-limit",),
     ),
-    # --- outbound URLs: imports, webhooks, ML backends ---
+    # --- outbound URLs: imports, webhooks, ML backends, cloud-storage endpoints ---
     *[_url_import(url, name) for name, url in FORBIDDEN_URLS.items()],
+    *[_storage(url, name, "import") for name, url in FORBIDDEN_URLS.items()],
+    *[_storage(url, name, "export") for name, url in FORBIDDEN_URLS.items()],
     *[_webhook(url, name) for name, url in FORBIDDEN_URLS.items()],
     *[_ml(url, name) for name, url in FORBIDDEN_URLS.items()],
     # --- filters and ordering that traverse relations ---

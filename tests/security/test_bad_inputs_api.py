@@ -18,7 +18,7 @@ from annotator import outbound
 from annotator.models import User
 from mlserve.models import MLBackend
 from projects.models import Organization, Project, ProjectMember, Webhook
-from tasks.models import Annotation, Draft, Prediction, Task
+from tasks.models import Annotation, Draft, Prediction, S3ExportStorage, S3ImportStorage, Task
 from tasks.services import tasks_import
 from tests.api_helpers import api
 from tests.factories import add_member, hand_task, make_project, make_user
@@ -31,7 +31,7 @@ IMAGE_CONFIG = """<View><Image name="image" value="$image"/>
 </View>"""
 
 STORED = (Task, Annotation, Prediction, Draft, Project, Organization, ProjectMember, Webhook)
-STORED += (MLBackend, User)
+STORED += (MLBackend, User, S3ImportStorage, S3ExportStorage)
 
 
 @dataclass
