@@ -49,11 +49,11 @@ fmt: venv-dev
 bench: venv-dev
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmark yet"
 
-# Fuzzing with many more examples, the bad-input catalogue, then 50 annotators on PostgreSQL
-# for a minute with the row audit (README, Reliability). Needs PostgreSQL on 127.0.0.1.
+# Fuzzing with many more examples, the bad-input catalogue, the fault tests, then 50
+# annotators on PostgreSQL for a minute with the row audit: the figures of the README's
+# Reliability table (bench/reliability.py). Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
 reliability: venv-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20} $(PY) -m pytest -q -p no:randomly tests/security
-	$(PY) bench/load_check.py --db postgresql --annotators 50 --seconds 60
+	$(PY) bench/reliability.py --fuzz-examples $${FUZZ_EXAMPLES:-20}
 
 clean:
 	rm -rf $(VENV) var

@@ -91,3 +91,24 @@ def _no_default_overlap(settings):
     # The suite's tests expect Label Studio's default (one annotation a task); new projects
     # get QUALITY_OVERLAP_PERCENTAGE of overlap in production. tests/quality sets it back.
     settings.QUALITY_OVERLAP_PERCENTAGE = 0
+
+
+# --- faults (make reliability) -----------------------------------------------------------------
+# A test marked ``@pytest.mark.fault("worker killed mid-import")`` injects that fault and asserts
+# the system came through it; the summary line is the figure the README's Reliability table
+# quotes (bench/reliability.py reads it). Reports carry the marker names, so this also counts
+# under xdist, where the controller never collects.
+_FAULTS: dict[str, bool] = {}
+
+
+def pytest_runtest_logreport(report):
+    if "fault" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _FAULTS[report.nodeid] = report.passed
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _FAULTS:
+        survived = sum(_FAULTS.values())
+        terminalreporter.write_line(f"faults: {len(_FAULTS)} injected, {survived} survived")
