@@ -62,6 +62,10 @@ def job_kind_register(kind: JobKind) -> None:
     _KINDS[kind.model] = kind
 
 
+def _rows(kind: JobKind) -> models.QuerySet[Any]:
+    return kind.model._default_manager.all()
+
+
 def job_kinds() -> list[JobKind]:
     return list(_KINDS.values())
 
@@ -86,9 +90,9 @@ def job_claim(kind: JobKind, pk: int, **fields: Any) -> bool:
     claimable = Q(status=kind.queued) | (_stale_q(kind) & Q(attempts__lt=settings.JOB_MAX_ATTEMPTS))
     now = timezone.now()
     return bool(
-        kind.model.objects.filter(claimable, pk=pk).update(
-            status=kind.running, heartbeat_at=now, attempts=F("attempts") + 1, **fields
-        )
+        _rows(kind)
+        .filter(claimable, pk=pk)
+        .update(status=kind.running, heartbeat_at=now, attempts=F("attempts") + 1, **fields)
     )
 
 
@@ -116,9 +120,7 @@ def _beat(kind: JobKind, pk: int, stop: threading.Event) -> None:
     try:
         while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
             try:
-                kind.model.objects.filter(pk=pk, status=kind.running).update(
-                    heartbeat_at=timezone.now()
-                )
+                _rows(kind).filter(pk=pk, status=kind.running).update(heartbeat_at=timezone.now())
             except Exception:  # a missed beat is retried at the next; the job goes on
                 log.warning("heartbeat of %s %s failed", kind.name, pk, exc_info=True)
     finally:
@@ -139,8 +141,10 @@ def job_send(kind: JobKind, pk: int) -> None:
 def job_retry(kind: JobKind, pk: int, *, reset: dict[str, Any]) -> bool:
     """A failed job queued again (the user's retry), its task sent once this transaction
     commits; attempts start over. False when the job was not failed (any more)."""
-    requeued = kind.model.objects.filter(pk=pk, status=kind.failed).update(
-        status=kind.queued, attempts=0, heartbeat_at=None, finished_at=None, **reset
+    requeued = (
+        _rows(kind)
+        .filter(pk=pk, status=kind.failed)
+        .update(status=kind.queued, attempts=0, heartbeat_at=None, finished_at=None, **reset)
     )
     if requeued:
         transaction.on_commit(lambda: job_send(kind, pk))
@@ -160,11 +164,11 @@ def jobs_stale_recover() -> dict[str, int]:
     sent again, or failed once JOB_MAX_ATTEMPTS claims died."""
     counts = {"requeued": 0, "failed": 0}
     for kind in job_kinds():
-        stale = kind.model.objects.filter(_stale_q(kind)).values_list("pk", "attempts")
+        stale = _rows(kind).filter(_stale_q(kind)).values_list("pk", "attempts")
         for pk, attempts in list(stale):
             # The same condition again in the UPDATE: a job that beat or finished since the
             # SELECT is left alone.
-            row = kind.model.objects.filter(_stale_q(kind), pk=pk)
+            row = _rows(kind).filter(_stale_q(kind), pk=pk)
             if attempts < settings.JOB_MAX_ATTEMPTS:
                 if row.update(status=kind.queued, heartbeat_at=None):
                     job_send(kind, pk)
@@ -226,7 +230,7 @@ def jobs_waiting_text(*, project_id: int) -> str:
     queued = [
         kind.name
         for kind in job_kinds()
-        if kind.model.objects.filter(project_id=project_id, status=kind.queued).exists()
+        if _rows(kind).filter(project_id=project_id, status=kind.queued).exists()
     ]
     if not queued:
         return ""
