@@ -96,10 +96,6 @@ def job_claim(kind: JobKind, pk: int, **fields: Any) -> bool:
     )
 
 
-def job_is_stale(*, status: str, heartbeat_at: datetime | None, running: str) -> bool:
-    return status == running and heartbeat_at is not None and heartbeat_at < _stale_before()
-
-
 @contextmanager
 def job_heartbeat(kind: JobKind, pk: int) -> Iterator[None]:
     """Beat while the body runs. The thread never delays the job's end: a beat blocked on
@@ -216,10 +212,16 @@ def workers_running() -> int | None:
     return count
 
 
-def job_waiting(*, status: str, queued: str) -> str:
-    """Why a queued job does not start, for the API and the project page ("" when it will)."""
+def job_waiting(*, status: str, heartbeat_at: datetime | None, queued: str, running: str) -> str:
+    """What holds a job up, for the API and the project page ("" when nothing does): no
+    worker to start it, or a running job whose worker went silent (resumed or failed soon)."""
     if status == queued and workers_running() == 0:
         return NO_WORKER
+    if status == running and heartbeat_at is not None and heartbeat_at < _stale_before():
+        return (
+            "the worker running this job stopped answering: it will be resumed by another "
+            f"worker (or failed after {settings.JOB_MAX_ATTEMPTS} attempts)"
+        )
     return ""
 
 

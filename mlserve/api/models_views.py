@@ -28,7 +28,8 @@ from projects.permissions import Action
 
 class ModelVersionOut(serializers.ModelSerializer):
     waiting = serializers.SerializerMethodField(
-        help_text='why a queued training does not start ("" when it will): no worker running'
+        help_text='what holds the training up ("" when nothing does): no worker running, or '
+        "its worker went silent"
     )
 
     class Meta:
@@ -40,7 +41,12 @@ class ModelVersionOut(serializers.ModelSerializer):
         )  # fmt: skip
 
     def get_waiting(self, version: ModelVersion) -> str:
-        return job_waiting(status=version.status, queued=ModelStatus.QUEUED)
+        return job_waiting(
+            status=version.status,
+            heartbeat_at=version.heartbeat_at,
+            queued=ModelStatus.QUEUED,
+            running=ModelStatus.TRAINING,
+        )
 
 
 class TrainIn(serializers.Serializer):

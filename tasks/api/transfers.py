@@ -52,7 +52,8 @@ _BODY_NAMES = {
 class ImportJobOut(serializers.ModelSerializer):
     rows_done = serializers.SerializerMethodField()
     waiting = serializers.SerializerMethodField(
-        help_text='why a queued job does not start ("" when it will): no worker running'
+        help_text='what holds the job up ("" when nothing does): no worker running, or its '
+        "worker went silent"
     )
 
     class Meta:
@@ -67,7 +68,12 @@ class ImportJobOut(serializers.ModelSerializer):
         return import_progress(job=job)
 
     def get_waiting(self, job: ImportJob) -> str:
-        return job_waiting(status=job.status, queued=JobStatus.QUEUED)
+        return job_waiting(
+            status=job.status,
+            heartbeat_at=job.heartbeat_at,
+            queued=JobStatus.QUEUED,
+            running=JobStatus.RUNNING,
+        )
 
 
 class ImportQuery(serializers.Serializer):
@@ -317,7 +323,8 @@ class ExportFormatsView(APIView):
 
 class ExportJobOut(serializers.ModelSerializer):
     waiting = serializers.SerializerMethodField(
-        help_text='why a queued job does not start ("" when it will): no worker running'
+        help_text='what holds the job up ("" when nothing does): no worker running, or its '
+        "worker went silent"
     )
 
     class Meta:
@@ -328,7 +335,12 @@ class ExportJobOut(serializers.ModelSerializer):
         )  # fmt: skip
 
     def get_waiting(self, job: ExportJob) -> str:
-        return job_waiting(status=job.status, queued=JobStatus.QUEUED)
+        return job_waiting(
+            status=job.status,
+            heartbeat_at=job.heartbeat_at,
+            queued=JobStatus.QUEUED,
+            running=JobStatus.RUNNING,
+        )
 
 
 class ExportJobListView(APIView):

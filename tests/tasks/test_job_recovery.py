@@ -182,3 +182,14 @@ def test_a_failed_training_is_retried_through_the_api(django_capture_on_commit_c
     done = api.get(f"/api/projects/{project.pk}/models/{version.pk}").json()
     assert (done["status"], done["attempts"]) == ("failed", 1)
     assert "fewer than 2 labels" in done["error"]
+
+
+def test_a_job_whose_worker_went_silent_says_so(media_root):
+    project = make_project()
+    job = _import_job(project)
+    _died(ImportJob, job.pk)
+    api = APIClient()
+    api.force_authenticate(project.created_by)
+    body = api.get(f"/api/projects/{project.pk}/imports/{job.pk}").json()
+    assert body["status"] == "running"
+    assert body["waiting"].startswith("the worker running this job stopped answering")
