@@ -295,11 +295,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # A job's message is acknowledged when the job ends, not when a worker takes it: a worker
 # killed mid-job leaves the message unacknowledged and the broker hands it out again.
 CELERY_TASK_ACKS_LATE = True
-# A worker child lost mid-job (prefork: OOM killer, segfault) puts the message back at once
-# instead of recording a WorkerLostError failure: the job's claim (annotator/jobs_runtime.py)
-# resumes it only when its heartbeat went stale, and the reaper fails it after
-# JOB_MAX_ATTEMPTS, so a job that kills its worker every time does not loop forever.
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A prefork child lost mid-job (OOM killer, segfault) records a WorkerLostError and acks the
+# message rather than putting it back (False, Celery's default, said on purpose): a message
+# that kills its worker would otherwise loop forever for the jobs without a claim (storage
+# syncs, ML backend events). Imports, exports and trainings do not need the message back:
+# their heartbeat goes stale and the reaper (annotator/jobs_runtime.py) requeues them, at
+# most JOB_MAX_ATTEMPTS times.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis hands an unacknowledged message out again after the visibility timeout, even while
 # a worker still runs it (a long import, a training). That copy finds the job running with a
