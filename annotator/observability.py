@@ -36,6 +36,8 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 
+from annotator.jobs_runtime import workers_running
+
 # --- metrics --------------------------------------------------------------------------------
 # Buckets from 5 ms (a cached read) to 10 s (a slow export page); the API's targets are < 50 ms.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -229,7 +231,9 @@ def ready(request: HttpRequest) -> JsonResponse:
         else:
             results[name] = "ok"
     healthy = all(value == "ok" for value in results.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": results},
-        status=200 if healthy else 503,
-    )
+    body: dict[str, Any] = {"status": "ok" if healthy else "unavailable", "checks": results}
+    # Informative only: a web process serves without workers (jobs then wait, and say so).
+    workers = workers_running()
+    if workers is not None:
+        body["celery_workers"] = workers
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -292,8 +292,41 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+mem
 # Without a broker the jobs run in the web process (embedded mode); with Redis they go to workers.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A job's message is acknowledged when the job ends, not when a worker takes it: a worker
+# killed mid-job leaves the message unacknowledged and the broker hands it out again.
 CELERY_TASK_ACKS_LATE = True
+# A prefork child lost mid-job (OOM killer, segfault) records a WorkerLostError and acks the
+# message rather than putting it back (False, Celery's default, said on purpose): a message
+# that kills its worker would otherwise loop forever for the jobs without a claim (storage
+# syncs, ML backend events). Imports, exports and trainings do not need the message back:
+# their heartbeat goes stale and the reaper (annotator/jobs_runtime.py) requeues them, at
+# most JOB_MAX_ATTEMPTS times.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message out again after the visibility timeout, even while
+# a worker still runs it (a long import, a training). That copy finds the job running with a
+# fresh heartbeat and does nothing, so the timeout need not exceed the longest job; a long one
+# only delays the resumption of a dead worker's job, which the reaper below does sooner.
+# Idle workers look for such messages every CELERY_UNACKED_RESTORE_SECONDS (kombu's default
+# is about 100 s). CELERY_BROKER_KEYPREFIX puts the broker's keys under a prefix (several
+# installs, or test runs, on one Redis database).
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 60, minimum=1),
+    "unacked_restore_throttle": 1,
+}
+if env_str("CELERY_BROKER_KEYPREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEYPREFIX")
+# Long jobs (annotator/jobs_runtime.py): a running job writes a heartbeat every
+# JOB_HEARTBEAT_SECONDS; one silent for JOB_STALE_SECONDS lost its worker and is resumed, up
+# to JOB_MAX_ATTEMPTS claims, then failed with a message that says so.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10, minimum=1)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60, minimum=2)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+# Workers announce themselves in Redis this often; a queued job with none says so.
+WORKER_ANNOUNCE_SECONDS = env_int("WORKER_ANNOUNCE_SECONDS", 10, minimum=1)
+if JOB_STALE_SECONDS <= 2 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("JOB_STALE_SECONDS must exceed twice JOB_HEARTBEAT_SECONDS")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Periodic jobs, run by `celery -A annotator beat` next to the workers (README, scaling out).
@@ -309,6 +342,10 @@ CELERY_BEAT_SCHEDULE = {
     "storage-sync": {
         "task": "tasks.jobs.storages_sync_due",
         "schedule": env_int("STORAGE_SYNC_CHECK_SECONDS", 60, minimum=10),
+    },
+    "jobs-stale-recover": {
+        "task": "annotator.jobs.jobs_stale_recover_run",
+        "schedule": env_int("JOBS_STALE_CHECK_SECONDS", 60, minimum=1),
     },
 }
 

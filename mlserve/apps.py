@@ -35,3 +35,15 @@ class MlserveConfig(AppConfig):
         label_prediction_fetcher_register(builtin_task_predict)
         label_prediction_fetcher_register(ml_backend_task_predict)
         retrain_handler_register(retrain_queue)
+
+        from annotator.jobs_runtime import JobKind, job_kind_register
+        from mlserve.models import ModelStatus
+
+        # A training resumes when its worker dies (annotator/jobs_runtime.py).
+        job_kind_register(
+            JobKind(
+                name="training", model=ModelVersion, task="mlserve.jobs.train_run",
+                queued=ModelStatus.QUEUED, running=ModelStatus.TRAINING,
+                failed=ModelStatus.FAILED, failure=lambda message: {"error": message},
+            )
+        )  # fmt: skip

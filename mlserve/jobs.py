@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 
+from annotator.jobs_runtime import job_claim, job_heartbeat, job_kind
 from annotator.observability import TRAINING_SECONDS
 from mlserve.models import MLBackend, ModelStatus, ModelVersion
 from mlserve.services import (
@@ -50,16 +51,19 @@ def _announce(version: ModelVersion, **extra: object) -> None:
 
 @shared_task(acks_late=True, max_retries=0)
 def train_run(version_id: int) -> str:
-    """Train a queued version; when it is promoted, predict every unlabelled task with it."""
+    """Train a queued version (or one whose worker died); when it is promoted, predict every
+    unlabelled task with it. A message delivered twice trains it once."""
+    kind = job_kind(ModelVersion)
+    claimed = job_claim(kind, version_id, progress=0.0, error="")
     version = ModelVersion.objects.select_related("project").get(pk=version_id)
-    if version.status != ModelStatus.QUEUED:
-        return str(version.status)  # already run (a redelivered message)
+    if not claimed:
+        return str(version.status)  # run, or running elsewhere (a redelivered message)
 
     def progress(share: float) -> None:
         _announce(version, progress=round(share, 3))
 
     try:
-        with TRAINING_SECONDS.labels(version.kind).time():
+        with job_heartbeat(kind, version_id), TRAINING_SECONDS.labels(version.kind).time():
             version = model_version_train(version=version, progress=progress)
     except ValidationError:
         version.refresh_from_db()

@@ -94,6 +94,9 @@ class ModelVersion(models.Model):
     annotations_seen = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written by the training worker (annotator/jobs_runtime.py): a stale one means it died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

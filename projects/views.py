@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from annotator.jobs_runtime import jobs_waiting_text
 from annotator.models import User
 from projects.guidelines import guidelines_html
 from projects.permissions import Action, effective_role, role_allows, task_scope_q
@@ -52,5 +53,6 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         ],
         "can_manage": role_allows(effective_role(project), Action.MANAGE),
         "can_review": role_allows(role, Action.REVIEW),
+        "jobs_waiting": jobs_waiting_text(project_id=project.pk),
     }
     return render(request, "projects/detail.html", context)

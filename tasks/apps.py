@@ -12,6 +12,27 @@ class TasksConfig(AppConfig):
 
         config_change_check_register(config_fits_annotations)
 
+        from annotator.jobs_runtime import JobKind, job_kind_register
+        from tasks.models import ExportJob, ImportJob, JobStatus
+
+        # Imports and exports resume when their worker dies (annotator/jobs_runtime.py).
+        job_kind_register(
+            JobKind(
+                name="import", model=ImportJob, task="tasks.jobs.import_run",
+                queued=JobStatus.QUEUED, running=JobStatus.RUNNING, failed=JobStatus.FAILED,
+                failure=lambda message: {
+                    "errors": [{"row": None, "field": "worker", "message": message}]
+                },
+            )
+        )  # fmt: skip
+        job_kind_register(
+            JobKind(
+                name="export", model=ExportJob, task="tasks.jobs.export_run",
+                queued=JobStatus.QUEUED, running=JobStatus.RUNNING, failed=JobStatus.FAILED,
+                failure=lambda message: {"error": message},
+            )
+        )  # fmt: skip
+
         from tasks.services.webhooks import annotation_saved_webhooks
 
         annotation_saved.connect(annotation_saved_webhooks, dispatch_uid="tasks-webhooks")

@@ -303,6 +303,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written by the running worker (annotator/jobs_runtime.py): a stale one means it died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
 
     def __str__(self) -> str:
         return f"Import {self.pk} of project {self.project_id} ({self.status})"
@@ -324,6 +327,9 @@ class ExportJob(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written by the running worker (annotator/jobs_runtime.py): a stale one means it died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
 
     def __str__(self) -> str:
         return f"Export {self.pk} ({self.export_type}) of project {self.project_id}"

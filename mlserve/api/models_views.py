@@ -12,22 +12,41 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import valid_input
+from annotator.jobs_runtime import job_waiting
 from mlserve.jobs import train_run
-from mlserve.models import FinetuneMode, ModelVersion, ProjectMLSettings
-from mlserve.services import model_version_activate, model_version_create, trainable_controls
+from mlserve.models import FinetuneMode, ModelStatus, ModelVersion, ProjectMLSettings
+from mlserve.services import (
+    model_version_activate,
+    model_version_create,
+    model_version_retry,
+    trainable_controls,
+)
 from projects.api.access import project_or_404
 from projects.api.views import ERRORS
 from projects.permissions import Action
 
 
 class ModelVersionOut(serializers.ModelSerializer):
+    waiting = serializers.SerializerMethodField(
+        help_text='what holds the training up ("" when nothing does): no worker running, or '
+        "its worker went silent"
+    )
+
     class Meta:
         model = ModelVersion
         fields = (
             "id", "control", "kind", "number", "name", "status", "progress", "encoder",
             "train_size", "validation_size", "metrics", "is_active", "promotion", "error",
-            "train_seconds", "created_at", "finished_at",
+            "train_seconds", "created_at", "finished_at", "attempts", "heartbeat_at", "waiting",
         )  # fmt: skip
+
+    def get_waiting(self, version: ModelVersion) -> str:
+        return job_waiting(
+            status=version.status,
+            heartbeat_at=version.heartbeat_at,
+            queued=ModelStatus.QUEUED,
+            running=ModelStatus.TRAINING,
+        )
 
 
 class TrainIn(serializers.Serializer):
@@ -125,6 +144,15 @@ class ModelVersionActivateView(APIView):
         project = project_or_404(request, pk, Action.MANAGE)
         version = model_version_activate(version=_version_or_404(project.pk, version_id))
         return Response(ModelVersionOut(version).data)
+
+
+class ModelVersionRetryView(APIView):
+    @extend_schema(request=None, responses={202: ModelVersionOut, **ERRORS})
+    def post(self, request: Request, pk: int, version_id: int) -> Response:
+        """Train a failed version again (its worker died, or the annotations lacked labels)."""
+        project = project_or_404(request, pk, Action.MANAGE)
+        version = model_version_retry(version=_version_or_404(project.pk, version_id))
+        return Response(ModelVersionOut(version).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MLSettingsView(APIView):

@@ -29,6 +29,11 @@ urlpatterns = [
         "model-version-activate",
     ),
     *api_path(
+        "projects/<int:pk>/models/<int:version_id>/retry",
+        models_views.ModelVersionRetryView.as_view(),
+        "model-version-retry",
+    ),
+    *api_path(
         "projects/<int:pk>/ml-settings", models_views.MLSettingsView.as_view(), "ml-settings"
     ),
 ]

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotator.jobs_runtime import job_kind, job_retry
 from mlserve.builtin.encoders import ENCODERS
 from mlserve.models import (
     ModelKind,
@@ -178,6 +179,19 @@ def model_version_create(
         name=f"{control}-v{number}",
         encoder=(encoder or "") if kind == ModelKind.INTENT else "",
     )
+
+
+def model_version_retry(*, version: ModelVersion) -> ModelVersion:
+    """Queue a failed version's training again (its worker kept dying, or the annotations
+    lacked a label then); the same version, its number kept."""
+    if version.status != ModelStatus.FAILED:
+        raise ValidationError(
+            {"status": [f"the version is {version.status}: only a failed one can be retried"]}
+        )
+    if not job_retry(job_kind(ModelVersion), version.pk, reset={"error": "", "progress": 0.0}):
+        raise ValidationError({"status": ["the version is no longer failed"]})
+    version.refresh_from_db()
+    return version
 
 
 def builtin_task_predict(task: Task) -> PredictionFetch | None:

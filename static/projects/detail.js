@@ -47,7 +47,9 @@ openLive(`/ws/projects/${projectId}/`, {
     if (COUNTERS.test(event.type) && !timer) timer = setTimeout(refreshStats, 1000);
     const text = jobText(event);
     if (text) {
+      // Replaces the server's "no worker is running" warning once a job moves.
       jobsNode.textContent = text;
+      jobsNode.className = "muted";
       jobsNode.hidden = false;
     }
   },

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, valid_input, valid_inputs
+from annotator.jobs_runtime import job_waiting
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
@@ -30,8 +31,10 @@ from tasks.selectors import ExportFilter
 from tasks.services import predictions_create_many
 from tasks.services.transfers import (
     Upload,
+    export_job_retry,
     export_open,
     import_job_create,
+    import_job_retry,
     import_job_run,
     import_progress,
 )
@@ -48,16 +51,29 @@ _BODY_NAMES = {
 
 class ImportJobOut(serializers.ModelSerializer):
     rows_done = serializers.SerializerMethodField()
+    waiting = serializers.SerializerMethodField(
+        help_text='what holds the job up ("" when nothing does): no worker running, or its '
+        "worker went silent"
+    )
 
     class Meta:
         model = ImportJob
         fields = (
             "id", "project", "status", "sources", "rows_done", "task_count", "annotation_count",
             "prediction_count", "errors", "created_at", "started_at", "finished_at",
+            "attempts", "heartbeat_at", "waiting",
         )  # fmt: skip
 
     def get_rows_done(self, job: ImportJob) -> int:
         return import_progress(job=job)
+
+    def get_waiting(self, job: ImportJob) -> str:
+        return job_waiting(
+            status=job.status,
+            heartbeat_at=job.heartbeat_at,
+            queued=JobStatus.QUEUED,
+            running=JobStatus.RUNNING,
+        )
 
 
 class ImportQuery(serializers.Serializer):
@@ -200,6 +216,18 @@ class ImportJobView(APIView):
         return Response(ImportJobOut(job).data)
 
 
+class ImportJobRetryView(APIView):
+    @extend_schema(request=None, responses={202: ImportJobOut, **ERRORS})
+    def post(self, request: Request, pk: int, import_id: int) -> Response:
+        """Queue a failed import again (its worker died): its saved files are imported."""
+        project = project_or_404(request, pk, Action.MANAGE)
+        job = ImportJob.objects.filter(project=project, pk=import_id).first()
+        if job is None:
+            raise NotFound(f"Import {import_id} not found in project {pk}.")
+        job = import_job_retry(job=job)
+        return Response(ImportJobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+
 # --- export -----------------------------------------------------------------------------------
 class ExportQuery(serializers.Serializer):
     """Label Studio's export options. The format is ``exportType`` (its UI and docs) or
@@ -294,19 +322,24 @@ class ExportFormatsView(APIView):
 
 
 class ExportJobOut(serializers.ModelSerializer):
+    waiting = serializers.SerializerMethodField(
+        help_text='what holds the job up ("" when nothing does): no worker running, or its '
+        "worker went silent"
+    )
+
     class Meta:
         model = ExportJob
         fields = (
-            "id",
-            "project",
-            "export_type",
-            "options",
-            "status",
-            "task_count",
-            "size",
-            "error",
-            "created_at",
-            "finished_at",
+            "id", "project", "export_type", "options", "status", "task_count", "size", "error",
+            "created_at", "finished_at", "attempts", "heartbeat_at", "waiting",
+        )  # fmt: skip
+
+    def get_waiting(self, job: ExportJob) -> str:
+        return job_waiting(
+            status=job.status,
+            heartbeat_at=job.heartbeat_at,
+            queued=JobStatus.QUEUED,
+            running=JobStatus.RUNNING,
         )
 
 
@@ -362,3 +395,11 @@ class ExportJobDownloadView(APIView):
             filename=f"project-{job.project_id}-export-{job.pk}.{fmt.extension}",
             content_type=fmt.content_type,
         )
+
+
+class ExportJobRetryView(APIView):
+    @extend_schema(request=None, responses={202: ExportJobOut, **ERRORS})
+    def post(self, request: Request, pk: int, export_id: int) -> Response:
+        """Queue a failed export again."""
+        job = export_job_retry(job=_export_job(request, pk, export_id))
+        return Response(ExportJobOut(job).data, status=status.HTTP_202_ACCEPTED)

@@ -44,6 +44,11 @@ urlpatterns = [
         transfers.ImportJobView.as_view(),
         "project-import-job",
     ),
+    *api_path(
+        "projects/<int:pk>/imports/<int:import_id>/retry",
+        transfers.ImportJobRetryView.as_view(),
+        "project-import-retry",
+    ),
     *api_path("projects/<int:pk>/export", transfers.ProjectExportView.as_view(), "project-export"),
     *api_path(
         "projects/<int:pk>/export/formats",
@@ -62,6 +67,11 @@ urlpatterns = [
         "projects/<int:pk>/exports/<int:export_id>/download",
         transfers.ExportJobDownloadView.as_view(),
         "project-export-download",
+    ),
+    *api_path(
+        "projects/<int:pk>/exports/<int:export_id>/retry",
+        transfers.ExportJobRetryView.as_view(),
+        "project-export-retry",
     ),
     *api_path("projects/<int:pk>/data", datamanager.DataPageView.as_view(), "project-data"),
     *api_path(

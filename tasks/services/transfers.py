@@ -20,9 +20,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 
 from annotator.audit import audit_record
+from annotator.jobs_runtime import job_claim, job_heartbeat, job_kind, job_retry
 from annotator.models import User
 from projects.labelconfig import LabelConfig
 from projects.models import Project
@@ -167,22 +169,50 @@ def _txt_field(config: LabelConfig, name: str, item: Any) -> Any:
 
 
 def import_job_run(*, job_id: int, keep_ids: bool = False) -> tuple[ImportJob, list[int]]:
-    """Run a queued import. Idempotent: a job that already started is left alone."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
-    )
+    """Run a queued import, or resume one whose worker died (its transaction rolled back:
+    it starts over from the saved files). A message delivered twice runs it once."""
+    kind = job_kind(ImportJob)
+    claimed = job_claim(kind, job_id, started_at=timezone.now(), rows_done=0, errors=[])
     job = ImportJob.objects.select_related("project", "created_by").get(pk=job_id)
     if not claimed:
         return job, []
-    task_ids: list[int] = []
+    cache.delete(_progress_key(job_id))
+    with job_heartbeat(kind, job_id):
+        task_ids = _import(job, keep_ids=keep_ids)
+    cache.delete(_progress_key(job_id))
+    for source in job.files:
+        if source["kind"] == "file":
+            default_storage.delete(source["path"])
+    project_broadcast(
+        project_id=job.project_id,
+        event={
+            "type": "import.finished",
+            "import": job.pk,
+            "status": job.status,
+            "task_count": job.task_count,
+        },
+    )
+    return job, task_ids
+
+
+def _import(job: ImportJob, *, keep_ids: bool) -> list[int]:
     try:
-        summary = tasks_import(
-            project=job.project,
-            items=_items(job.project, job),
-            user=job.created_by,
-            keep_ids=keep_ids,
-            progress=lambda n: cache.set(_progress_key(job_id), n, timeout=3600),
-        )
+        with transaction.atomic():
+            summary = tasks_import(
+                project=job.project,
+                items=_items(job.project, job),
+                user=job.created_by,
+                keep_ids=keep_ids,
+                progress=lambda n: cache.set(_progress_key(job.pk), n, timeout=3600),
+            )
+            # Completed in the import's own transaction: when the tasks become visible the
+            # job is no longer running, so no second claim can import them again.
+            job.status = JobStatus.COMPLETED
+            job.task_count, job.annotation_count = summary.task_count, summary.annotation_count
+            job.prediction_count, job.rows_done = summary.prediction_count, summary.task_count
+            job.finished_at = timezone.now()
+            job.save()
+            return summary.task_ids
     except ImportRowsError as exc:
         _fail(job, exc.rows)
     except ImportFormatError as exc:
@@ -198,27 +228,42 @@ def import_job_run(*, job_id: int, keep_ids: bool = False) -> tuple[ImportJob, l
             ],
         )
         _drop_media(job)
-    else:
-        job.status = JobStatus.COMPLETED
-        job.task_count, job.annotation_count = summary.task_count, summary.annotation_count
-        job.prediction_count, job.rows_done = summary.prediction_count, summary.task_count
-        task_ids = summary.task_ids
     job.finished_at = timezone.now()
     job.save()
-    cache.delete(_progress_key(job_id))
-    for source in job.files:
-        if source["kind"] == "file":
-            default_storage.delete(source["path"])
-    project_broadcast(
-        project_id=job.project_id,
-        event={
-            "type": "import.finished",
-            "import": job.pk,
-            "status": job.status,
-            "task_count": job.task_count,
-        },
-    )
-    return job, task_ids
+    return []
+
+
+def import_job_retry(*, job: ImportJob) -> ImportJob:
+    """Queue a failed import again (its worker kept dying, a URL was down). Its saved files
+    must still be there: a failure of its rows dropped them, and the same rows would fail."""
+    if job.status != JobStatus.FAILED:
+        raise ValidationError(
+            {"status": [f"the import is {job.status}: only a failed one can be retried"]}
+        )
+    gone = [
+        source["name"]
+        for source in job.files
+        if source["kind"] in ("file", "media") and not default_storage.exists(source["path"])
+    ]
+    if gone:
+        raise ValidationError(
+            {"file": [f"the uploaded files are gone ({', '.join(gone)}): import them again"]}
+        )
+    if not job_retry(job_kind(ImportJob), job.pk, reset={"errors": [], "rows_done": 0}):
+        raise ValidationError({"status": ["the import is no longer failed"]})
+    job.refresh_from_db()
+    return job
+
+
+def export_job_retry(*, job: ExportJob) -> ExportJob:
+    if job.status != JobStatus.FAILED:
+        raise ValidationError(
+            {"status": [f"the export is {job.status}: only a failed one can be retried"]}
+        )
+    if not job_retry(job_kind(ExportJob), job.pk, reset={"error": ""}):
+        raise ValidationError({"status": ["the export is no longer failed"]})
+    job.refresh_from_db()
+    return job
 
 
 def _fail(job: ImportJob, errors: list[dict[str, Any]]) -> None:
@@ -257,12 +302,23 @@ def export_open(
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
-    claimed = ExportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
-    )
+    """Run a queued export, or redo one whose worker died; a message delivered twice runs
+    it once."""
+    kind = job_kind(ExportJob)
+    claimed = job_claim(kind, job_id, error="")
     job = ExportJob.objects.select_related("project").get(pk=job_id)
     if not claimed:
         return job
+    with job_heartbeat(kind, job_id):
+        _export(job)
+    project_broadcast(
+        project_id=job.project_id,
+        event={"type": "export.finished", "export": job.pk, "status": job.status},
+    )
+    return job
+
+
+def _export(job: ExportJob) -> None:
     flt = ExportFilter(**job.options)
     fmt = FORMATS.get(job.export_type)
     try:
@@ -278,11 +334,6 @@ def export_job_run(*, job_id: int) -> ExportJob:
         job.task_count = export_task_count(project=job.project, flt=flt)
     job.finished_at = timezone.now()
     job.save()
-    project_broadcast(
-        project_id=job.project_id,
-        event={"type": "export.finished", "export": job.pk, "status": job.status},
-    )
-    return job
 
 
 def _save_stream(path: str, stream: Iterator[bytes]) -> int:
