@@ -94,21 +94,34 @@ def _no_default_overlap(settings):
 
 
 # --- faults (make reliability) -----------------------------------------------------------------
-# A test marked ``@pytest.mark.fault("worker killed mid-import")`` injects that fault and asserts
-# the system came through it; the summary line is the figure the README's Reliability table
-# quotes (bench/reliability.py reads it). Reports carry the marker names, so this also counts
-# under xdist, where the controller never collects.
+# A test marked ``@pytest.mark.fault("worker killed mid-import", ...)`` injects those faults and
+# asserts the system came through them; the summary line is the figure the README's Reliability
+# table quotes (bench/reliability.py reads it). The names travel in the report's
+# user_properties, so they are counted under xdist too (the controller never collects).
 _FAULTS: dict[str, bool] = {}
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    for marker in item.iter_markers("fault"):
+        report.user_properties.append(("faults", list(marker.args)))
+
+
 def pytest_runtest_logreport(report):
-    if "fault" not in report.keywords:
+    names = [n for key, value in report.user_properties if key == "faults" for n in value]
+    if not names:
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        _FAULTS[report.nodeid] = report.passed
+        for name in names:
+            _FAULTS[f"{report.nodeid}: {name}"] = report.passed
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if _FAULTS:
         survived = sum(_FAULTS.values())
-        terminalreporter.write_line(f"faults: {len(_FAULTS)} injected, {survived} survived")
+        terminalreporter.write_line(
+            f"faults: {len(_FAULTS)} injected, {survived} survived"
+            + "".join(f"\n  not survived: {name}" for name, ok in _FAULTS.items() if not ok)
+        )

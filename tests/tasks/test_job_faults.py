@@ -4,9 +4,9 @@ of an import, an export and a training (annotator/jobs_runtime.py: heartbeat, cl
 
 Each test runs its workers under its own broker key prefix and Redis prefix, with short
 periods: a heartbeat every second, stale after 3 s, the reaper (beat, inside the second
-worker) every second. The run ends with the figure the README quotes ("job faults: N
-injected, M survived"; tests/tasks/conftest.py): a fault counts as survived when every check
-after it passed."""
+worker) every second. Each test is marked with the faults it injects; a fault counts as
+survived when the test passed, and the run ends with the figure the README quotes ("faults: N
+injected, M survived", tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ from tests.realtime.servers import ROOT, redis_url_or_skip, server_env, servers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ENDED = (JobStatus.COMPLETED, JobStatus.FAILED)
-FAULTS: dict[str, bool] = {}  # "test: fault" -> survived
 ROWS = 20_000  # about 1.5 s of import on PostgreSQL here: 10 batches, progress after each
 
 
@@ -105,25 +104,6 @@ class Cluster:
 
     def received(self, name: str, task: str) -> int:
         return self.logs[name].read_text(errors="replace").count(f"Task {task}[")
-
-
-class Faults:
-    """The faults a test injects; ``survived()`` at its end, once every check passed."""
-
-    def __init__(self, test: str) -> None:
-        self.test, self.names = test, []
-
-    def inject(self, what: str) -> None:
-        self.names.append(f"{self.test}: {what}")
-        FAULTS[self.names[-1]] = False
-
-    def survived(self) -> None:
-        FAULTS.update(dict.fromkeys(self.names, True))
-
-
-@pytest.fixture
-def faults(request) -> Faults:
-    return Faults(request.node.name)
 
 
 @pytest.fixture
@@ -189,14 +169,14 @@ def _job(model, pk):
 
 
 # --- imports --------------------------------------------------------------------------------
-def test_an_import_whose_worker_is_killed_leaves_nothing_and_resumes_on_another(cluster, faults):
+@pytest.mark.fault("worker SIGKILLed mid-import")
+def test_an_import_whose_worker_is_killed_leaves_nothing_and_resumes_on_another(cluster):
     c = cluster()
     project = make_project()
     job = _import_job(project)
     first = c.worker("first")
     c.send("tasks.jobs.import_run", job.pk)
     wait_for(lambda: c.import_progress(job.pk) >= 2000, 60, "the import to be under way")
-    faults.inject("worker SIGKILLed mid-import")
     c.kill(first)
 
     assert Task.objects.filter(project=project).count() == 0  # rolled back with the worker
@@ -205,18 +185,17 @@ def test_an_import_whose_worker_is_killed_leaves_nothing_and_resumes_on_another(
     done = wait_for(lambda: (j := _job(ImportJob, job.pk)).status in ENDED and j, 90, "resume")
     assert (done.status, done.task_count, done.attempts) == (JobStatus.COMPLETED, ROWS, 2)
     assert Task.objects.filter(project=project).count() == ROWS
-    faults.survived()
 
 
+@pytest.mark.fault("no worker running", "worker SIGKILLed mid-import, no attempt left")
 def test_an_import_that_kept_losing_its_worker_fails_saying_so_and_a_retry_imports_it(
-    cluster, client, settings, faults
+    cluster, client, settings
 ):
     c = cluster(JOB_MAX_ATTEMPTS="1")
     project = make_project()
     token = api_token_create(user=project.created_by).key
     with servers(1, c.env) as [server]:
         # No worker yet: the job says so at once, in the API and on the project page.
-        faults.inject("no worker running")
         status, body = server.request(
             "POST", f"/api/projects/{project.pk}/import?async=true", token,
             [{"text": f"row {i} of a large import"} for i in range(ROWS)],
@@ -233,7 +212,6 @@ def test_an_import_that_kept_losing_its_worker_fails_saying_so_and_a_retry_impor
 
         first = c.worker("first")  # the queued job starts
         wait_for(lambda: c.import_progress(body["id"]) >= 2000, 60, "the import to be under way")
-        faults.inject("worker SIGKILLed mid-import, no attempt left")
         c.kill(first)
         c.worker("second", beat=True)
         failed = wait_for(
@@ -262,10 +240,10 @@ def test_an_import_that_kept_losing_its_worker_fails_saying_so_and_a_retry_impor
         )
         assert (done["task_count"], done["errors"], done["waiting"]) == (ROWS, [], "")
     assert Task.objects.filter(project=project).count() == ROWS
-    faults.survived()
 
 
-def test_a_message_redelivered_while_its_import_runs_does_not_run_it_twice(cluster, faults):
+@pytest.mark.fault("message redelivered past the visibility timeout mid-import")
+def test_a_message_redelivered_while_its_import_runs_does_not_run_it_twice(cluster):
     # Redis hands the unacknowledged message to the idle worker after 2 s; the import takes
     # several times that.
     c = cluster(CELERY_VISIBILITY_TIMEOUT="2")
@@ -274,7 +252,6 @@ def test_a_message_redelivered_while_its_import_runs_does_not_run_it_twice(clust
     job = _import_job(project, rows)
     c.worker("one")
     c.worker("two", beat=True)
-    faults.inject("message redelivered past the visibility timeout mid-import")
     c.send("tasks.jobs.import_run", job.pk)
     done = wait_for(
         lambda: (j := _job(ImportJob, job.pk)).status == JobStatus.COMPLETED and j, 120, "import"
@@ -285,11 +262,11 @@ def test_a_message_redelivered_while_its_import_runs_does_not_run_it_twice(clust
     assert received >= 2, "the broker did not redeliver the message: the test proves nothing"
     assert (done.task_count, done.attempts) == (rows, 1)
     assert Task.objects.filter(project=project).count() == rows
-    faults.survived()
 
 
 # --- exports --------------------------------------------------------------------------------
-def test_an_export_whose_worker_is_killed_is_redone_by_another(cluster, faults):
+@pytest.mark.fault("worker SIGKILLed mid-export")
+def test_an_export_whose_worker_is_killed_is_redone_by_another(cluster):
     c = cluster()
     project = make_project()
     tasks_import(project=project, items=({"text": f"task {i}"} for i in range(ROWS)), user=None)
@@ -299,7 +276,6 @@ def test_an_export_whose_worker_is_killed_is_redone_by_another(cluster, faults):
     c.send("tasks.jobs.export_run", job.pk)
     wait_for(lambda: _job(ExportJob, job.pk).status == JobStatus.RUNNING, 60, "export start")
     time.sleep(0.1)  # in the body: it writes the file at the end
-    faults.inject("worker SIGKILLed mid-export")
     c.kill(first)
 
     killed = _job(ExportJob, job.pk)
@@ -309,11 +285,11 @@ def test_an_export_whose_worker_is_killed_is_redone_by_another(cluster, faults):
     assert (done.status, done.task_count, done.attempts) == (JobStatus.COMPLETED, ROWS, 2)
     with default_storage.open(done.file, "rb") as handle:
         assert len(json.load(handle)) == ROWS
-    faults.survived()
 
 
 # --- training -------------------------------------------------------------------------------
-def test_a_training_whose_worker_is_killed_is_never_left_training(cluster, faults):
+@pytest.mark.fault("worker SIGKILLed mid-training")
+def test_a_training_whose_worker_is_killed_is_never_left_training(cluster):
     import random
 
     from annotator.demo.text import generate_utterances, intent_entity_config, utterance_task
@@ -332,7 +308,6 @@ def test_a_training_whose_worker_is_killed_is_never_left_training(cluster, fault
     first = c.worker("first")
     c.send("mlserve.jobs.train_run", version.pk)
     wait_for(lambda: _job(ModelVersion, version.pk).progress > 0, 120, "training under way")
-    faults.inject("worker SIGKILLed mid-training")
     c.kill(first)
 
     assert _job(ModelVersion, version.pk).status == ModelStatus.TRAINING
@@ -348,4 +323,3 @@ def test_a_training_whose_worker_is_killed_is_never_left_training(cluster, fault
     )
     assert (done.status, done.attempts) == (ModelStatus.READY, 2), done.error
     assert ModelVersion.objects.filter(project=project).count() == 1
-    faults.survived()
