@@ -30,6 +30,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from annotator.dbguard import WebsocketDatabaseGuard  # noqa: E402
 from annotator.realtime import serve_loop_remember  # noqa: E402
 from annotator.routing import websocket_urlpatterns  # noqa: E402
 from annotator.wsauth import TokenAuthMiddleware  # noqa: E402
@@ -38,8 +39,10 @@ _routes = ProtocolTypeRouter(
     {
         # django-stubs types the handler as returning the response; it is the WSGI iterable.
         "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": WebsocketDatabaseGuard(
+            AllowedHostsOriginValidator(
+                AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "annotator.observability.RequestMiddleware",
+    # Database outage: a view's OperationalError becomes a 503 (annotator/dbguard.py).
+    "annotator.dbguard.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "annotator.security.ContentSecurityPolicyMiddleware",
     "annotator.security.LookupParameterMiddleware",
@@ -241,10 +243,24 @@ def _database() -> dict[str, Any]:
         # Under ASGI a request's sync code may run on any thread, so persistent per-thread
         # connections (CONN_MAX_AGE) leak; a psycopg pool per process reuses them instead.
         config["CONN_MAX_AGE"] = 0
-        config.setdefault("OPTIONS", {})["pool"] = {
+        # PostgreSQL restarted or unreachable (annotator/dbguard.py answers 503 meanwhile):
+        # - the pool tests a connection before handing it out (Django passes the pool's
+        #   check_connection when CONN_HEALTH_CHECKS is on; a "check" in the pool options
+        #   would clash with it), so the connections the restart killed are dropped, not
+        #   handed to the first requests after it;
+        # - a request waits at most DB_POOL_TIMEOUT for a connection, then gets its 503;
+        # - the pool's background reconnection backs off exponentially (1, 2, 4... s) for
+        #   reconnect_timeout: kept short, it gives up and the next request starts a fresh
+        #   attempt at once, so service resumes within seconds of the server's return
+        #   instead of after the backoff (up to twice the outage's length).
+        config["CONN_HEALTH_CHECKS"] = True
+        options = config.setdefault("OPTIONS", {})
+        options["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+        options["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 1, minimum=0),
             "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
-            "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 5, minimum=1),
+            "reconnect_timeout": 5,
         }
         if DB_PREPARED_STATEMENTS:
             # psycopg prepares nothing with a threshold of None (Django's default), not even

@@ -7,6 +7,9 @@ from annotator.views import admin_login, health, media
 from tasks.views_datamanager import data_manager
 from tasks.views_label import label_page
 
+# A database outage raised outside a view is a 503 too (annotator/dbguard.py).
+handler500 = "annotator.dbguard.server_error"
+
 urlpatterns = [
     # One sign-in page for everyone: the admin's own form would check passwords without
     # allauth's failed-sign-in throttle (ACCOUNT_RATE_LIMITS "login_failed").

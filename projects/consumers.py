@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from annotator.dbguard import DATABASE_ERRORS
 from annotator.realtime import (
     RateLimit,
     events_since,
@@ -34,6 +36,8 @@ from annotator.realtime import (
 )
 from projects.models import Project
 from projects.selectors import project_get_for_user
+
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4096
 MESSAGES_PER_S = 10.0
@@ -108,7 +112,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(group, self.channel_name)
         await self.presence_changed(present=False)
-        await self.left()
+        try:
+            await self.left()
+        except DATABASE_ERRORS:
+            # The database is away: what the socket held (a task's lease) expires by itself.
+            logger.warning("database unavailable closing a socket of project %s", self.project_id)
 
     async def left(self) -> None:
         """After the socket closed (subclasses release what it held)."""
