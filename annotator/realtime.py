@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -261,6 +262,70 @@ def presence_list(*, project_id: int) -> list[dict[str, Any]]:
                 "task": entry.get("task"),
             }
     return sorted(seen.values(), key=lambda e: (e["username"], e["task"] or 0))
+
+
+# --- sockets follow Redis -----------------------------------------------------------------
+# Redis gone (or restarted): the channel layer reconnects by itself, but the events published
+# meanwhile are lost and an open socket would never know. Each server process watches Redis
+# while it holds sockets and closes them with 1013 (try again later) when a check fails or
+# Redis' run_id changed (a restart); the pages reconnect, which works again once Redis
+# answers, and catch up with ``hello`` (the missed events, or ``reload``).
+LIVE_CHECK_S = 1.0
+WS_TRY_AGAIN_LATER = 1013
+_live_sockets: weakref.WeakSet[Any] = weakref.WeakSet()
+_watch: asyncio.Task[None] | None = None
+
+
+def live_socket_add(consumer: Any) -> None:
+    """On the server's loop, once ``consumer`` (a Channels consumer) accepted its socket."""
+    global _watch
+    if not settings.REDIS_URL:
+        return
+    _live_sockets.add(consumer)
+    loop = asyncio.get_running_loop()
+    if _watch is None or _watch.done() or _watch.get_loop() is not loop:
+        _watch = loop.create_task(_redis_watch())
+
+
+def live_socket_remove(consumer: Any) -> None:
+    _live_sockets.discard(consumer)
+    if not _live_sockets and _watch is not None and not _watch.done():
+        _watch.cancel()
+
+
+async def _redis_watch() -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    run_id = None
+    try:
+        while _live_sockets:
+            try:
+                now = (await client.info("server"))["run_id"]
+                problem = (
+                    f"Redis restarted ({run_id} -> {now})" if run_id not in {None, now} else ""
+                )
+                run_id = now
+            except Exception as exc:  # any failure: Redis cannot carry live updates now
+                problem, run_id = f"Redis unavailable: {exc!r}", None
+            if problem:
+                await _close_live_sockets(problem)
+            await asyncio.sleep(LIVE_CHECK_S)
+    finally:
+        await client.aclose()
+
+
+async def _close_live_sockets(why: str) -> None:
+    sockets = list(_live_sockets)
+    logger.warning("%s: closing %d sockets with %d", why, len(sockets), WS_TRY_AGAIN_LATER)
+    for consumer in sockets:
+        _live_sockets.discard(consumer)
+        try:
+            await consumer.close(code=WS_TRY_AGAIN_LATER)
+        except Exception as exc:  # already closing: nothing to tell it
+            logger.debug("socket already gone: %r", exc)
 
 
 class RateLimit:

@@ -217,20 +217,25 @@ TEMPLATES = [
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 
 
+def _sqlite_options() -> dict[str, Any]:
+    return {
+        # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
+        # BEGIN so two writers queue on busy_timeout instead of failing with "database is
+        # locked" half-way through a transaction (in WAL mode at once: a read snapshot that
+        # another writer moved past cannot be upgraded).
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+
+
 def _database() -> dict[str, Any]:
     if not DATABASE_URL:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "db.sqlite3"),
-            "OPTIONS": {
-                # WAL lets readers run beside the single writer; IMMEDIATE takes the write
-                # lock at BEGIN so two writers queue on busy_timeout instead of failing
-                # with "database is locked" half-way through a transaction.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-            },
+            "OPTIONS": _sqlite_options(),
             "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
     config: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL))
@@ -239,6 +244,10 @@ def _database() -> dict[str, Any]:
         "django.db.backends.sqlite3",
     }:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL or SQLite")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # A SQLite file named by URL (another data folder, a test server on the test
+        # database) is used as the embedded one is.
+        config["OPTIONS"] = {**_sqlite_options(), **config.get("OPTIONS", {})}
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Under ASGI a request's sync code may run on any thread, so persistent per-thread
         # connections (CONN_MAX_AGE) leak; a psycopg pool per process reuses them instead.

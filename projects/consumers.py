@@ -30,6 +30,8 @@ from annotator.dbguard import DATABASE_ERRORS
 from annotator.realtime import (
     RateLimit,
     events_since,
+    live_socket_add,
+    live_socket_remove,
     presence_list,
     presence_remove,
     presence_set,
@@ -99,12 +101,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.joined.append(group)
         await self.accept()
+        live_socket_add(self)
         await self.presence_changed(present=True)
 
     def groups_to_join(self) -> list[str]:
         return [project_group(self.project_id)]
 
     async def disconnect(self, code: int) -> None:
+        live_socket_remove(self)
         if not self.joined:
             return
         for group in self.joined:
