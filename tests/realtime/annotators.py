@@ -190,6 +190,7 @@ print(json.dumps({{
     "tokens": [api_token_create(user=user).key for user in users],
     "user_ids": [user.pk for user in users],
     "owner_token": api_token_create(user=project.created_by).key,
+    "last_task": project.tasks.order_by("-id").values_list("id", flat=True).first(),
     "session": browser.cookies["sessionid"].value,
 }}))
 """

@@ -101,6 +101,30 @@ async def _socket_close_code(server, path: str, token: str) -> int | None:
             return closed.rcvd.code if closed.rcvd else 1006
 
 
+async def _heartbeat_across(server, setup, stop_database: Callable[[], None]) -> int | None:
+    """A labelling page's task socket, open when the database stops, renews its lease: the
+    close code it gets, None if the lease came back."""
+    async with connect(
+        server.ws_url(f"/ws/tasks/{setup['last_task']}/"),
+        additional_headers={"Authorization": f"Token {setup['owner_token']}"},
+        origin=f"http://127.0.0.1:{server.port}",
+        open_timeout=NO_HANG_S,
+    ) as ws:
+        await ws.send(json.dumps({"type": "hello", "last_seq": 0}))
+        async with asyncio.timeout(NO_HANG_S):
+            while json.loads(await ws.recv())["type"] != "welcome":
+                pass
+        await asyncio.to_thread(stop_database)
+        try:
+            await ws.send(json.dumps({"type": "heartbeat"}))
+            async with asyncio.timeout(NO_HANG_S):
+                while json.loads(await ws.recv())["type"] != "lease":
+                    pass
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else 1006
+        return None
+
+
 async def _live_update_seen(server, setup) -> bool:
     """A socket of the project sees the annotation a submit makes."""
     project, token = setup["project"], setup["tokens"][0]
@@ -160,7 +184,9 @@ def test_annotators_ride_out_a_postgresql_restart(own_postgres, app, mode):
     pid = server.proc.pid
     with Annotators(server.port, setup["project"], setup["tokens"]) as crowd:
         _wait_until(lambda: crowd.record.successes_since(0) >= 20, 120, "work before the outage")
-        own_postgres.stop(mode)
+        heartbeat_code = asyncio.run(
+            _heartbeat_across(server, setup, lambda: own_postgres.stop(mode))
+        )
         stopped_at = time.monotonic()
         during = _probe(server, setup)
         ws_task = asyncio.run(
@@ -207,7 +233,8 @@ def test_annotators_ride_out_a_postgresql_restart(own_postgres, app, mode):
     assert during["page"].status == 503
     assert during["page"].headers["content-type"].startswith("text/html")
     assert "Temporarily unavailable" in during["page"].body
-    assert ws_task == 1013
+    assert ws_task == 1013  # a socket opened during the outage
+    assert heartbeat_code == 1013  # a socket open across it, hitting the database
     # After it: the same process serves again, without a restart.
     assert server.proc.poll() is None
     assert server.proc.pid == pid
