@@ -178,6 +178,9 @@ def _audit(pg: OwnPostgres, setup, crowd: Annotators) -> dict[str, int]:
     }
 
 
+@pytest.mark.fault(
+    "PostgreSQL stopped (fast, then immediate: a crash) and restarted under annotators"
+)
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_annotators_ride_out_a_postgresql_restart(own_postgres, app, mode):
     server, setup = app

@@ -33,6 +33,7 @@ def embedded_app(tmp_path):
         yield server, setup, data
 
 
+@pytest.mark.fault("the embedded SQLite file taken away and put back under annotators")
 def test_embedded_sqlite_answers_503_while_its_file_is_gone_and_recovers(embedded_app):
     server, setup, data = embedded_app
     away = data.with_name("data-away")
