@@ -62,7 +62,12 @@ SIMULATION_USER = "al-simulate"
 RANDOM = Strategy.RANDOM.value
 TARGETS = (0.90, 0.95)
 # QueueSettings fields a strategy spec may override ("margin:exploration=0,diversity=no").
-_OVERRIDABLE = {"exploration": float, "diversity": bool, "exploration_adaptive": bool}
+_OVERRIDABLE = {
+    "exploration": float,
+    "diversity": bool,
+    "exploration_adaptive": bool,
+    "rare_cover": bool,
+}
 
 Say = Callable[[str], None]
 
