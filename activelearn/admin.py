@@ -7,7 +7,7 @@ from projects.admin import ScopedAdmin
 
 @admin.register(QueueSettings)
 class QueueSettingsAdmin(ScopedAdmin):
-    list_display = ("project", "strategy", "batch_size", "exploration", "diversity")
+    list_display = ("project", "strategy", "batch_size", "exploration", "diversity", "rare_cover")
     list_select_related = ("project",)
 
 

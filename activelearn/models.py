@@ -23,6 +23,10 @@ class QueueSettings(models.Model):
     # The share shrinks as the model's validation accuracy rises (strategies.adaptive_exploration).
     exploration_adaptive = models.BooleanField(default=True, db_default=True)
     diversity = models.BooleanField(default=True)  # one task per k-means cluster of candidates
+    # Each rarely predicted class gets its most uncertain task into the batch
+    # (strategies.rare_class_cover). Off by default: on BANKING77 (77 nearly balanced
+    # intents) it swapped the most informative picks for weaker ones and cost labels.
+    rare_cover = models.BooleanField(default=False, db_default=False)
     # A number in each task's data scaling its score (business priority); "" = none.
     weight_field = models.CharField(max_length=200, blank=True, default="")
 

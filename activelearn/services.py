@@ -1,8 +1,8 @@
 """The annotation queue: score the unlabelled tasks with the active model's probabilities and
 write their priorities, which next-task follows (highest first).
 
-A round scores every unlabelled task; the chosen batch (diverse, rare classes covered, an
-exploration share) goes first, in batch order, at ``BATCH_PRIORITY + rank``, then the next
+A round scores every unlabelled task; the chosen batch (diverse, rare classes covered when
+``rare_cover`` is on, an exploration share) goes first, in batch order, at ``BATCH_PRIORITY + rank``, then the next
 best-scored tasks at ``priority = score`` (their informativeness), ``QUEUE_DEPTH`` tasks in
 all; the rest of the pool goes back to priority 0 (id order). ``uncertainty`` gets the
 score for the data manager. With no model yet, the batch is a cold-start seed set from the
@@ -32,6 +32,9 @@ BATCH_PRIORITY = 1000.0
 # of the table); annotators take far fewer before the next model version re-scores the pool.
 QUEUE_DEPTH = 5000
 COLD_START_POOL = 5000
+# Which task of each k-means cluster of the top candidates a batch takes (strategies.diverse_top):
+# the one nearest the score-weighted centroid.
+DIVERSE_PICK = "centre"
 WRITE_CHUNK = 5000
 REASON_CHARS = 200  # Task.queue_reason's length
 # MC dropout samples a transformer PASSES times per task: only the tasks of smallest margin.
@@ -248,12 +251,16 @@ def _batch(
     if settings.diversity and len(ids) > size:
         pool = top[: size * 10]
         vectors = task_embeddings(_texts(project, ids[pool]))
-        local = strategies.diverse_top(scores[pool], vectors, size, seed=seed)
+        local = strategies.diverse_top(scores[pool], vectors, size, seed=seed, pick=DIVERSE_PICK)
         chosen = pool[local]
         reason.update({int(i): f"{reason[int(i)]}, diverse pick" for i in chosen})
     else:
         chosen = top[:size]
-    covered = strategies.rare_class_cover(chosen, probabilities, scores)
+    covered = (
+        strategies.rare_class_cover(chosen, probabilities, scores)
+        if settings.rare_cover
+        else chosen
+    )
     for i in set(covered) - set(chosen):
         reason[int(i)] = f"rare predicted class ({int(probabilities[i].argmax())})"
     share = exploration_share(settings, version)

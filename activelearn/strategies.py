@@ -22,12 +22,14 @@ Array = Any  # numpy arrays (numpy's typing of shapes adds nothing here)
 _EPS = 1e-12
 
 
-def _kmeans(points: Array, k: int, seed: int) -> KMeans:
+def _kmeans(points: Array, k: int, seed: int, weights: Array | None = None) -> KMeans:
     """One k-means++ start, on one thread: on a busy 2-core machine scikit-learn's OpenMP
     threads spin against each other (0.9 s against 0.09 s for 1 000 x 384 into 100 clusters,
     bench/al_bench.py), and three starts buy nothing measurable for picking a batch."""
     with threadpool_limits(1):
-        return KMeans(n_clusters=k, random_state=seed, n_init=1, max_iter=50).fit(points)
+        return KMeans(n_clusters=k, random_state=seed, n_init=1, max_iter=50).fit(
+            points, sample_weight=weights
+        )
 
 
 # --- uncertainty of one model ---------------------------------------------------------------
@@ -120,22 +122,40 @@ def diverse_top(
     *,
     pool_factor: int = 10,
     seed: int = 0,
+    pick: str = "best",
 ) -> Array:
     """Indexes of ``batch`` tasks: the top ``batch * pool_factor`` by score are clustered into
-    ``batch`` k-means clusters and the best-scored task of each cluster is taken, best first,
-    so one batch never holds two tasks of a cluster while another cluster has candidates."""
+    ``batch`` k-means clusters and one task of each cluster is taken, best-scored first, so
+    one batch never holds two tasks of a cluster while another cluster has candidates.
+
+    ``pick="best"``: each cluster's best-scored task. ``pick="centre"``: the k-means is
+    weighted by the scores (its centroids lean to the most uncertain tasks) and each
+    cluster's task nearest its centroid is taken, uncertain and typical of its cluster at
+    once (the weighted k-means of Zhdanov, "Diverse mini-batch active learning", 2019). On
+    BANKING77 the latter needed fewer labels (bench/al_screen.py)."""
     n = len(scores)
     if batch >= n:
         return np.argsort(-scores, kind="stable")
     pool = np.argsort(-scores, kind="stable")[: min(n, batch * pool_factor)]
     if len(pool) <= batch:
         return pool
-    labels = _kmeans(embeddings[pool], batch, seed).labels_
+    points = embeddings[pool]
+    if pick == "centre":
+        weights = np.clip(scores[pool], _EPS, None)
+        km = _kmeans(points, batch, seed, weights)
+        labels = km.labels_
+        distances = np.linalg.norm(points - km.cluster_centers_[labels], axis=1)
+        order = distances  # nearest its centroid first
+    elif pick == "best":
+        labels = _kmeans(points, batch, seed).labels_
+        order = -scores[pool]  # best-scored first
+    else:
+        raise ValueError(f"pick is 'best' or 'centre', not {pick!r}")
     picked = []
     for cluster in range(batch):
-        members = pool[labels == cluster]
+        members = np.flatnonzero(labels == cluster)
         if len(members):
-            picked.append(members[np.argmax(scores[members])])
+            picked.append(pool[members[np.argmin(order[members])]])
     chosen = np.array(picked, dtype=int)
     if len(chosen) < batch:  # empty clusters: fill with the next best of the pool
         rest = pool[~np.isin(pool, chosen)]

@@ -22,6 +22,9 @@ class QueueSettingsIO(serializers.Serializer):
     batch_size = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
     exploration = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     diversity = serializers.BooleanField(required=False)
+    rare_cover = serializers.BooleanField(
+        required=False, help_text="each rarely predicted class gets a task in every batch"
+    )
     exploration_adaptive = serializers.BooleanField(
         required=False, help_text="shrink the exploration share as validation accuracy rises"
     )

@@ -58,6 +58,7 @@ from projects.labelconfig import LabelConfig
 from projects.labelconfig.schema import ControlTag
 from projects.models import Project
 from tasks.models import Annotation, Prediction, Task
+from tasks.services.bulk import as_json, insert_rows, reserve_ids
 from tasks.services.common import task_counters_refresh
 from tasks.services.labelling import PredictionFetch
 
@@ -345,33 +346,41 @@ def predictions_write(
             Prediction.objects.filter(
                 task_id__in=[pk for pk, _ in items], model_version=version.name
             ).delete()
-            predictions = Prediction.objects.bulk_create(
-                [
-                    Prediction(
-                        task_id=pk,
-                        project=project,
-                        result=result,
-                        score=round(score, 4),
-                        model_version=version.name,
-                    )
-                    for (pk, _), (result, score) in zip(items, results, strict=True)
-                ]
-            )
-            PredictionProbabilities.objects.bulk_create(
-                [
-                    PredictionProbabilities(
-                        prediction=p,
-                        version=version,
-                        probabilities=row.astype(np.float32).tobytes(),
-                    )
-                    for p, row in zip(predictions, probabilities, strict=True)
-                ]
-            )
+            _predictions_insert(version, items, results, probabilities)
             task_counters_refresh(task_ids=[pk for pk, _ in items])
         written += len(items)
         if progress is not None:
             progress(done / len(ids))
     return written
+
+
+def _predictions_insert(
+    version: ModelVersion, items: list[tuple[int, str]], results: list[Any], probabilities: Any
+) -> None:
+    """The prediction rows and their probability vectors, ids reserved first and written
+    through COPY (PostgreSQL) or executemany (SQLite): ``bulk_create`` spent 3.6 s of a 7 s
+    predictions round over a 10k pool preparing and quoting parameters (al_simulate's
+    profile), the COPY a fraction of it."""
+    now = timezone.now()
+    ids = reserve_ids(Prediction, len(items))
+    insert_rows(
+        Prediction,
+        ("id", "task_id", "project_id", "result", "score", "model_version", "created_at",
+         "updated_at"),
+        [
+            (pk, task_id, version.project_id, as_json(result), round(score, 4), version.name,
+             now, now)
+            for pk, (task_id, _), (result, score) in zip(ids, items, results, strict=True)
+        ],
+    )  # fmt: skip
+    insert_rows(
+        PredictionProbabilities,
+        ("prediction_id", "version_id", "probabilities"),
+        [
+            (pk, version.pk, row.astype(np.float32).tobytes())
+            for pk, row in zip(ids, probabilities, strict=True)
+        ],
+    )
 
 
 def retrain_due(*, project: Project) -> list[str]:

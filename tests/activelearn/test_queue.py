@@ -83,6 +83,18 @@ def test_batch_reasons_include_the_exploration_share():
     assert uncertain.count() == 200
 
 
+def test_rare_class_cover_is_off_by_default_and_on_when_asked():
+    assert QueueSettings().rare_cover is False
+    project, _ = _project(exploration=0.0)
+    _train(project)
+    reasons = [reason for _, reason in QueueRound.objects.get(project=project).batch]
+    assert not any(r.startswith("rare predicted class") for r in reasons)
+    covered, _ = _project(exploration=0.0, rare_cover=True)
+    _train(covered)
+    batch = QueueRound.objects.get(project=covered).batch
+    assert len({task_id for task_id, _ in batch}) == 20  # the cover swaps, never grows
+
+
 def test_random_strategy_and_cold_start():
     project, _ = _project(strategy="random", exploration=0.0)
     _train(project)

@@ -84,6 +84,21 @@ def test_diversity_takes_one_task_per_cluster():
         assert scores[i] == scores[blob == blob[i]].max()
 
 
+def test_weighted_diversity_takes_the_task_nearest_each_weighted_centroid():
+    x, blob = make_blobs(n_samples=400, centers=4, cluster_std=0.05, random_state=3)
+    scores = np.where(blob == 0, 0.9, 0.1) + np.random.default_rng(0).random(400) * 0.01
+    chosen = s.diverse_top(scores, x, 4, pool_factor=100, pick="centre")
+    assert sorted(blob[chosen]) == [0, 1, 2, 3]  # still one task per cluster
+    for i in chosen:
+        members = np.flatnonzero(blob == blob[i])
+        centre = np.average(x[members], axis=0, weights=scores[members])
+        nearest = members[np.argmin(np.linalg.norm(x[members] - centre, axis=1))]
+        assert i == nearest
+    assert [scores[i] for i in chosen] == sorted(scores[chosen], reverse=True)
+    with pytest.raises(ValueError):
+        s.diverse_top(scores, x, 4, pick="worst")
+
+
 def test_rare_predicted_classes_are_covered_without_growing_the_batch():
     rng = np.random.default_rng(2)
     p = rng.dirichlet([5, 5, 0.2], size=1000)
