@@ -225,6 +225,17 @@ def job_waiting(*, status: str, heartbeat_at: datetime | None, queued: str, runn
     return ""
 
 
+def job_waiting_of(row: models.Model) -> str:
+    """``job_waiting`` for a row of a registered job model (the API's ``waiting`` field)."""
+    kind = job_kind(type(row))
+    return job_waiting(
+        status=row.status,  # type: ignore[attr-defined]
+        heartbeat_at=row.heartbeat_at,  # type: ignore[attr-defined]
+        queued=kind.queued,
+        running=kind.running,
+    )
+
+
 def jobs_waiting_text(*, project_id: int) -> str:
     """The project page's line about its queued jobs when no worker can run them."""
     if workers_running() != 0:

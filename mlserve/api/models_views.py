@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import valid_input
-from annotator.jobs_runtime import job_waiting
+from annotator.jobs_runtime import job_waiting_of
 from mlserve.jobs import train_run
-from mlserve.models import FinetuneMode, ModelStatus, ModelVersion, ProjectMLSettings
+from mlserve.models import FinetuneMode, ModelVersion, ProjectMLSettings
 from mlserve.services import (
     model_version_activate,
     model_version_create,
@@ -41,12 +41,7 @@ class ModelVersionOut(serializers.ModelSerializer):
         )  # fmt: skip
 
     def get_waiting(self, version: ModelVersion) -> str:
-        return job_waiting(
-            status=version.status,
-            heartbeat_at=version.heartbeat_at,
-            queued=ModelStatus.QUEUED,
-            running=ModelStatus.TRAINING,
-        )
+        return job_waiting_of(version)
 
 
 class TrainIn(serializers.Serializer):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.inputs import MAX_INT, valid_input, valid_inputs
-from annotator.jobs_runtime import job_waiting
+from annotator.jobs_runtime import job_waiting_of
 from projects.api.access import project_or_404, request_user
 from projects.api.views import ERRORS
 from projects.permissions import Action
@@ -68,12 +68,7 @@ class ImportJobOut(serializers.ModelSerializer):
         return import_progress(job=job)
 
     def get_waiting(self, job: ImportJob) -> str:
-        return job_waiting(
-            status=job.status,
-            heartbeat_at=job.heartbeat_at,
-            queued=JobStatus.QUEUED,
-            running=JobStatus.RUNNING,
-        )
+        return job_waiting_of(job)
 
 
 class ImportQuery(serializers.Serializer):
@@ -335,12 +330,7 @@ class ExportJobOut(serializers.ModelSerializer):
         )  # fmt: skip
 
     def get_waiting(self, job: ExportJob) -> str:
-        return job_waiting(
-            status=job.status,
-            heartbeat_at=job.heartbeat_at,
-            queued=JobStatus.QUEUED,
-            running=JobStatus.RUNNING,
-        )
+        return job_waiting_of(job)
 
 
 class ExportJobListView(APIView):
