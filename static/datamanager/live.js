@@ -82,6 +82,10 @@ export function startLive({ projectId, me, members, rowsNode, presenceNode, canR
       if (event.type === "annotation.created") released(event.task);
       if (CHANGES.test(event.type)) later();
     },
-    onReload: later,
+    onReload() {
+      // Events were missed: what the rows are read with next is the truth, not the map.
+      leases.clear();
+      later();
+    },
   });
 }
