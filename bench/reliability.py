@@ -95,7 +95,8 @@ def bad_inputs() -> dict[str, Any]:
     code, text, seconds = _pytest(BAD_INPUTS)
     counts = _summary_line(text, r"bad inputs: (\d+) tried, (\d+) accepted wrongly")
     tried, wrong = counts or (0, -1)
-    return {"tried": tried, "accepted_wrongly": wrong, "seconds": seconds, "ok": code == 0}
+    ok = code == 0 and tried > 0 and wrong == 0
+    return {"tried": tried, "accepted_wrongly": wrong, "seconds": seconds, "ok": ok}
 
 
 def faults() -> dict[str, Any]:

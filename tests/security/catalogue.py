@@ -25,9 +25,9 @@ def record(case_id: str, *, accepted_wrongly: bool) -> None:
     OUTCOMES[case_id] = accepted_wrongly
 
 
-def summary() -> str:
-    wrong = sorted(case for case, bad in OUTCOMES.items() if bad)
-    line = f"bad inputs: {len(OUTCOMES)} tried, {len(wrong)} accepted wrongly"
+def summary(outcomes: dict[str, bool]) -> str:
+    wrong = sorted(case for case, bad in outcomes.items() if bad)
+    line = f"bad inputs: {len(outcomes)} tried, {len(wrong)} accepted wrongly"
     return line + (f" ({', '.join(wrong)})" if wrong else "")
 
 
