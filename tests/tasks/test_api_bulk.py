@@ -131,10 +131,10 @@ def test_table_query_count_does_not_grow_with_the_page(project, django_assert_nu
     for task_id in many.task_ids:
         TaskAssignment.objects.create(project=project, task_id=task_id, user=member)
     client = api(project.created_by)
-    # token, project with role, page, assignees, review states
-    with django_assert_num_queries(5):
+    # token, project with role, page, assignees, leases, review states
+    with django_assert_num_queries(6):
         first = client.get(_url(project), {"page_size": 5, "sort": "-annotations"}).json()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get(
             _url(project), {"page_size": 50, "sort": "-annotations", "cursor": first["next"]}
         )
