@@ -77,7 +77,13 @@ def test_hypertext_renders_sanitised_html_and_labels_spans_with_xpaths(browser_p
     # Mouse: drag over "board", then O.
     start = HTML_TEXT.index("board")
     drag_text(page, start, start + len("board"))
+    # On a loaded machine the selection and the key are handled a moment later.
+    page.wait_for_function("() => window.getSelection().toString() === 'board'")
     page.keyboard.press("o")
+    page.wait_for_function(
+        "() => labelSession.store.result().some("
+        "i => i.type === 'hypertextlabels' && i.value.text === 'board')"
+    )
     screenshot(page, "label-hypertext")
     by_text = {i["value"]["text"]: i["value"] for i in _items(page, "hypertextlabels")}
     assert by_text["Ada Lovelace"] == {
