@@ -52,14 +52,6 @@ class OwnRedis:
             self.proc = None
 
 
-@pytest.fixture
-def own_redis(redis_server_binary):
-    server = OwnRedis(redis_server_binary)
-    server.start()
-    yield server
-    server.stop()
-
-
 async def _open(server, path, token, timeout=20, last_seq=0):
     """Connect and say hello, retrying while the server refuses (Redis down)."""
     deadline = time.monotonic() + timeout

@@ -20,20 +20,11 @@ from tasks.services import tasks_import
 from tests.factories import add_member, make_project, make_user
 from tests.realtime.annotators import Annotators
 from tests.realtime.servers import server_env, servers
-from tests.realtime.test_redis_outage import OwnRedis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ANNOTATORS = 4
 CLOSE_WITHIN_S = 15  # the watch checks every second; beyond this the socket was left hanging
-
-
-@pytest.fixture
-def own_redis(redis_server_binary):
-    server = OwnRedis(redis_server_binary)
-    server.start()
-    yield server
-    server.stop()
 
 
 @dataclass
