@@ -8,13 +8,14 @@ embeddings), the oracle takes ``batch`` tasks through next-task (``task_next_tak
 submits the gold label (``label_submit``), a new model version is trained
 (``model_version_train``: the product's validation split, calibration and promotion), the
 promoted version predicts the unlabelled pool (``predictions_write``, probabilities stored)
-and ``queue_refresh`` scores the pool with the strategy. After each round the active version
-is scored on the held-out test split; a run stops once it reaches 95 % of the full-data
-accuracy (the same model trained on the whole train split, through the same services), or
-at ``max_labels``. The random baseline is the same loop with the ``random`` strategy
-(random priorities, a random seed set). Embeddings are computed once per text and copied
-into each run's tasks (``TaskEmbedding``), so a run pays only for its rounds. All projects
-are deleted at the end.
+and ``queue_refresh_for_version`` scores the pool with the strategy (with the active version
+when the new one was kept back), as the signals of ``mlserve.jobs.train_run`` do. After each
+round the active version is scored on the held-out test split; a run stops once it reaches
+95 % of the full-data accuracy (the same model trained on the whole train split, through the
+same services), or at ``max_labels``. The random baseline is the same loop with the
+``random`` strategy (random priorities, a random seed set). Embeddings are computed once per
+text and copied into each run's tasks (``TaskEmbedding``), so a run pays only for its rounds.
+All projects are deleted at the end.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
 from activelearn.models import QueueRound, QueueSettings, Strategy
-from activelearn.services import queue_refresh, queue_settings_update
+from activelearn.services import (
+    queue_refresh,
+    queue_refresh_for_version,
+    queue_settings_update,
+)
 from annotator.models import User
 from mlserve.builtin.encoders import DEFAULT_ENCODER
 from mlserve.models import ModelVersion, TaskEmbedding
@@ -258,7 +263,9 @@ def _run(ctx: _Context, spec: StrategySpec, seed: int, stop_at: float) -> Run:
             if version.is_active:
                 unlabelled = Task.objects.filter(project=project, is_labeled=False)
                 predictions_write(version=version, task_ids=unlabelled.values_list("pk", flat=True))
-                queue_refresh(project=project, version=version, seed=seed * 1000 + run.rounds)
+            # What the signals of mlserve.jobs.train_run do: promoted, the pool is scored with
+            # the new version; kept back, again with the active one.
+            queue_refresh_for_version(version=version, seed=seed * 1000 + run.rounds)
             active = ModelVersion.objects.get(project=project, is_active=True)
             accuracy = _accuracy(ctx, active)
             run.curve.append((labels, round(accuracy, 4)))

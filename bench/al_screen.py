@@ -10,17 +10,22 @@ fifth of the labels), the same promotion gate (a version replaces the active one
 at least as accurate on the validation labels), the same strategy functions
 (``activelearn.strategies``: margin, k-means diversity among the top candidates,
 rare-class cover, adaptive exploration, the k-means cold start). It leaves out the
-database, next-task and the stale queue a kept-back version leaves (the command re-scores
-only after a promotion). Embeddings are computed once and cached (``--cache``).
+database and next-task; like the product, it re-scores the pool with the active version
+after every round (also when the new version was kept back). Embeddings are computed once
+and cached (``--cache``).
 
-    python bench/al_screen.py '{"pick": "centre", "rare": false}' [--seeds 0,1,2]
+    python bench/al_screen.py '{"pf": 10, "rare": true}' [--seeds 0,1,2]
 
-Settings (JSON): ``pf`` candidate pool factor (10), ``pick`` "best" or "centre",
-``div`` false for plain top-k, ``rare`` rare-class cover (false), ``expl`` exploration
-share (0.15), ``sched`` "lin2" (the product's adaptive share), "fixed" or "sq" (the share
-times the square of the adaptive factor), ``random`` true for random order. Prints one
-line per seed and a JSON summary; ``--full`` is the full-data accuracy the target is
-95 % of (al_simulate's figure).
+Settings (JSON; ``{}`` is the product's default queue): ``pf`` candidate pool factor (20,
+``activelearn.services.CANDIDATES_PER_PICK``), ``pick`` "centre" (nearest the weighted
+centroid) or "best", ``div`` false for plain top-k, ``wp`` the power of the scores weighting
+the k-means (1), ``dens`` the power of the candidates' information density (``density``)
+multiplying their scores (off), ``hel`` the weight of the predicted distribution (its square
+root) next to the embedding in the k-means (off), ``rare`` rare-class cover (false),
+``expl`` exploration share (0.15), ``sched`` "lin2" (the product's adaptive share), "fixed"
+or "sq" (the share times the square of the adaptive factor), ``random`` true for random
+order. Prints one line per seed and a JSON summary; ``--full`` is the full-data accuracy the
+target is 95 % of (al_simulate's figure).
 """
 
 from __future__ import annotations
@@ -60,19 +65,70 @@ def _embeddings(texts: list[str], cache: Path) -> Any:
     return vectors
 
 
+def density(candidates: Any, pool: Any, *, neighbours: int = 20, chunk: int = 1000) -> Any:
+    """Information density of each candidate: the mean cosine similarity to its
+    ``neighbours`` most similar tasks of ``pool`` (embeddings, rows of both). Typical tasks
+    score high, outliers low; weighting uncertainty by it (Settles and Craven, 2008) keeps
+    a batch away from odd, ambiguous texts that teach the model little about the rest."""
+    pool = pool / np.clip(np.linalg.norm(pool, axis=1, keepdims=True), 1e-12, None)
+    candidates = candidates / np.clip(
+        np.linalg.norm(candidates, axis=1, keepdims=True), 1e-12, None
+    )
+    k = max(1, min(neighbours, len(pool)))
+    out = np.empty(len(candidates))
+    for start in range(0, len(candidates), chunk):
+        similar = candidates[start : start + chunk] @ pool.T
+        out[start : start + chunk] = np.partition(similar, -k, axis=1)[:, -k:].mean(axis=1)
+    return out
+
+
+def contrastive(p: Any, v: Any, lp: Any, lv: Any, k: int = 10) -> Any:
+    """CAL (Margatina et al., 2021): mean KL(p(labelled neighbour) || p(candidate)) over
+    the ``k`` labelled tasks nearest each candidate in the embedding space."""
+    out = np.empty(len(p))
+    logp = np.log(np.clip(p, 1e-12, 1.0))
+    loglp = np.log(np.clip(lp, 1e-12, 1.0))
+    for start in range(0, len(p), 2000):
+        sim = v[start : start + 2000] @ lv.T
+        near = np.argpartition(-sim, min(k, lv.shape[0] - 1), axis=1)[:, :k]
+        nl = lp[near]  # (chunk, k, classes)
+        kl = (nl * (loglp[near] - logp[start : start + 2000, None, :])).sum(axis=2)
+        out[start : start + 2000] = kl.mean(axis=1)
+    return out
+
+
 def _select(
-    probabilities: Any, vectors: Any, accuracy: float, cfg: dict[str, Any], seed: int
+    probabilities: Any,
+    vectors: Any,
+    accuracy: float,
+    cfg: dict[str, Any],
+    seed: int,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
     from activelearn import strategies as st
 
     scores = st.margin(probabilities)
+    if cfg.get("cal"):
+        cal = contrastive(probabilities, vectors, extra["labelled_p"], extra["labelled_v"])
+        scores = cal if cfg["cal"] == "only" else scores * cal
     top = np.argsort(-scores, kind="stable")
-    factor = int(cfg.get("pf", 10))
+    factor = int(cfg.get("pf", 20))
+    if cfg.get("dens"):
+        head = top[: BATCH * factor]
+        weight = np.clip(density(vectors[head], vectors), 0.0, None) ** float(cfg["dens"])
+        scores = scores.copy()
+        scores[head] = scores[head] * weight
+        scores[top[BATCH * factor :]] = 0.0
+        top = np.argsort(-scores, kind="stable")
     if cfg.get("div", True):
         pool = top[: BATCH * factor]
+        space = vectors
+        if cfg.get("hel"):  # cluster on the embedding and the predicted distribution
+            space = np.hstack([vectors, float(cfg["hel"]) * np.sqrt(probabilities)])
         local = st.diverse_top(
-            scores[pool], vectors[pool], BATCH, pool_factor=factor, seed=seed,
-            pick="centre" if cfg.get("pick") in ("centre", "wkm") else "best",
+            scores[pool] ** float(cfg.get("wp", 1.0)), space[pool], BATCH, pool_factor=factor,
+            seed=seed,
+            pick="best" if cfg.get("pick") == "best" else "centre",
         )  # fmt: skip
         chosen = pool[local]
     else:
@@ -118,12 +174,25 @@ def run(data: dict[str, Any], cfg: dict[str, Any], seed: int, target: float, cap
         if len(valid) >= 10:
             model.calibrate(valid_texts, vectors[valid], list(gold[valid]))
 
-        def accuracy(m: Any, rows: Any, row_texts: list[str], truth: Any) -> float:
+        def right(m: Any, rows: Any, row_texts: list[str], truth: Any) -> Any:
             p = m.predict_proba(row_texts, vectors[rows] if rows is not None else data["tv"])
-            return float((np.array(m.classes)[p.argmax(axis=1)] == truth).mean())
+            return np.array(m.classes)[p.argmax(axis=1)] == truth
+
+        def accuracy(m: Any, rows: Any, row_texts: list[str], truth: Any) -> float:
+            return float(right(m, rows, row_texts, truth).mean())
 
         ours = accuracy(model, valid, valid_texts, gold[valid]) if len(valid) else 0.0
-        if active is None or ours >= accuracy(active, valid, valid_texts, gold[valid]):
+        if active is None:
+            better = True
+        elif cfg.get("gate") == "mcnemar":
+            new_right = right(model, valid, valid_texts, gold[valid])
+            old_right = right(active, valid, valid_texts, gold[valid])
+            lost = int((old_right & ~new_right).sum())
+            won = int((new_right & ~old_right).sum())
+            better = lost - won <= 1.645 * np.sqrt(lost + won)
+        else:
+            better = ours >= accuracy(active, valid, valid_texts, gold[valid])
+        if better:
             active, active_accuracy = model, ours
         test = accuracy(active, None, data["test_texts"], data["test_gold"])
         curve.append((int(labelled.sum()), round(test, 4)))
@@ -134,7 +203,14 @@ def run(data: dict[str, Any], cfg: dict[str, Any], seed: int, target: float, cap
             picked = rng.choice(pool, BATCH, replace=False)
         else:
             p = active.predict_proba([texts[i] for i in pool], vectors[pool])
-            picked = pool[_select(p, vectors[pool], active_accuracy, cfg, seed * 1000 + rounds)]
+            extra = {}
+            if cfg.get("cal"):
+                done = np.flatnonzero(labelled)
+                extra["labelled_v"] = vectors[done]
+                extra["labelled_p"] = active.predict_proba([texts[i] for i in done], vectors[done])
+            picked = pool[
+                _select(p, vectors[pool], active_accuracy, cfg, seed * 1000 + rounds, extra)
+            ]
         labelled[picked] = True
 
 

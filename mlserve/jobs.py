@@ -28,7 +28,7 @@ from mlserve.services import (
     retrain_due,
     trainable_controls,
 )
-from mlserve.signals import predictions_written
+from mlserve.signals import predictions_written, version_kept_back
 from projects.models import Project
 from projects.services import project_broadcast
 from tasks.models import Annotation, Task
@@ -75,6 +75,8 @@ def train_run(version_id: int) -> str:
         predictions_write(version=version, task_ids=unlabelled.values_list("pk", flat=True))
         _announce(version, predicted=True)
         predictions_written.send(sender=ModelVersion, version=version)
+    elif version.status == ModelStatus.READY:
+        version_kept_back.send(sender=ModelVersion, version=version)
     return str(version.status)
 
 

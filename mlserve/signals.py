@@ -5,3 +5,7 @@ from django.dispatch import Signal
 
 # Sent after a promoted version's predictions are stored; kwargs: ``version``.
 predictions_written = Signal()
+
+# Sent after a version trained but was kept back (the active version stays); kwargs:
+# ``version`` (the kept-back one).
+version_kept_back = Signal()

@@ -126,6 +126,30 @@ def intent_evaluate(
     }
 
 
+def intent_correct(
+    model: Any, texts: list[str], vectors: Any, label_sets: list[tuple[str, ...]]
+) -> Any:
+    """Per text, whether ``model`` gets it exactly right (its top class is the label; with
+    several labels, the chosen set is the given set): what the promotion gate pairs up."""
+    probabilities = model.predict_proba(texts, vectors)
+    classes = list(model.classes)
+    if not model.multi_label:
+        return np.array(
+            [
+                classes[i] == given[0]
+                for i, given in zip(probabilities.argmax(axis=1), label_sets, strict=True)
+            ],
+            dtype=bool,
+        )
+    return np.array(
+        [
+            {classes[j] for j in chosen} == set(given)
+            for chosen, given in zip(model.decide(probabilities), label_sets, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def model_load(version: ModelVersion) -> Any:
     """The version's trained model (``IntentClassifier``, ``MultiLabelIntentClassifier`` or
     ``FineTunedIntentClassifier``), kept in memory per process: an artifact never changes,

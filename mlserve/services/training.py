@@ -36,6 +36,7 @@ from mlserve.services import entities
 from mlserve.services.common import (
     Progress,
     artifact_name,
+    clearly_worse,
     finetune_wanted,
     model_version_activate,
     promotion_rival,
@@ -47,6 +48,7 @@ from mlserve.services.common import (
 from mlserve.services.embeddings import project_encoder, task_embeddings
 from mlserve.services.intents import (
     head_fit,
+    intent_correct,
     intent_evaluate,
     intent_result,
     labels_of,
@@ -308,13 +310,18 @@ def _promote_if_better(
         theirs_vectors = task_embeddings(items, encoder=active.encoder)
     theirs = intent_evaluate(theirs_model, texts, theirs_vectors, label_sets)[key]
     ours = version.metrics[key]
+    worse, counts = clearly_worse(
+        intent_correct(model, texts, vectors, label_sets),
+        intent_correct(theirs_model, texts, theirs_vectors, label_sets),
+    )
     version.metrics["compared_with"] = {"version": active.name, key: theirs}
-    if ours >= theirs:
-        version.promotion = f"promoted: {key} {ours:.4f} >= {theirs:.4f} of {active.name}"
+    compared = f"{key} {ours:.4f} against {theirs:.4f} of {active.name} ({counts} they disagree on)"
+    if not worse:
+        version.promotion = f"promoted: {compared}"
         version.save(update_fields=["promotion", "metrics"])
         model_version_activate(version=version)
     else:
-        version.promotion = f"kept back: {key} {ours:.4f} < {theirs:.4f} of {active.name}"
+        version.promotion = f"kept back, worse beyond chance: {compared}"
         version.save(update_fields=["promotion", "metrics"])
 
 

@@ -67,6 +67,35 @@ def test_a_promoted_version_reorders_the_queue_and_next_task_follows():
     assert task_next_take(project=project, user=make_member(project)).pk == new_batch[0]
 
 
+def test_a_kept_back_version_rescores_the_queue_with_the_active_one(monkeypatch):
+    from mlserve.services import training
+
+    project, truth = _project()
+    first = _train(project)
+    batch = [task_id for task_id, _ in QueueRound.objects.get(project=project).batch]
+    annotator = make_member(project)
+    for _ in range(20):
+        task = task_next_take(project=project, user=annotator)
+        value = {"choices": [truth[task.data["text"]]]}
+        choice = {"from_name": "intent", "to_name": "text", "type": "choices", "value": value}
+        annotation_create(task=task, user=annotator, result=[choice])
+
+    def keep_back(version, *args):
+        version.promotion = "kept back: test"
+        version.save(update_fields=["promotion"])
+
+    monkeypatch.setattr(training, "_promote_if_better", keep_back)
+    second = _train(project)
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert first.is_active and not second.is_active
+    latest = QueueRound.objects.filter(project=project).order_by("-id").first()
+    assert latest.model_version == first.name and latest.scored == 180
+    new_batch = [task_id for task_id, _ in latest.batch]
+    assert len(new_batch) == 20 and not set(new_batch) & set(batch)
+    assert task_next_take(project=project, user=make_member(project)).pk == new_batch[0]
+
+
 def make_member(project):
     user = make_user()
     add_member(project, user)

@@ -208,3 +208,44 @@ def test_artifact_names_are_never_reused():
     version = ModelVersion(project_id=1, name="intent-v1")
     first, second = artifact_name(version, "joblib"), artifact_name(version, "joblib")
     assert first != second and first.startswith("models/project-1/intent-v1-")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_promotion_gate_is_mcnemars_one_sided_test(seed):
+    """``clearly_worse`` against statsmodels' McNemar (chi-square, no continuity correction)
+    on generated paired outcomes: worse exactly when the new version loses more of the
+    disagreements and the one-sided p-value (half the two-sided one) is under 5 %."""
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    from mlserve.services.common import clearly_worse
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        n = int(rng.integers(20, 400))
+        old_right = rng.random(n) < rng.uniform(0.5, 0.95)
+        flip = rng.random(n) < rng.uniform(0.0, 0.2)
+        drift = rng.uniform(-0.3, 0.3)  # new version better (>0) or worse (<0) on the flips
+        new_right = np.where(flip, rng.random(n) < 0.5 + drift, old_right)
+        lost = int((old_right & ~new_right).sum())
+        won = int((new_right & ~old_right).sum())
+        worse, counts = clearly_worse(new_right, old_right)
+        assert counts == f"lost {lost}, won {won} of the examples"
+        if lost + won == 0:
+            assert not worse
+            continue
+        table = [[0, lost], [won, 0]]
+        p_one_sided = mcnemar(table, exact=False, correction=False).pvalue / 2
+        assert worse == (lost > won and p_one_sided < 0.05), (lost, won, p_one_sided)
+
+
+def test_the_gate_forgives_a_difference_of_chance_and_not_a_clear_loss():
+    from mlserve.services.common import clearly_worse
+
+    old = np.ones(200, dtype=bool)
+    new = old.copy()
+    new[:3] = False  # 3 lost, 0 won: 3 > 1.645 * sqrt(3) = 2.85, worse
+    assert clearly_worse(new, old)[0]
+    new[3:5] = False
+    old[5:7] = False  # 5 lost, 2 won: 3 < 1.645 * sqrt(7) = 4.35, chance
+    assert not clearly_worse(new, old)[0]
+    assert not clearly_worse(old, old)[0]
