@@ -6,8 +6,8 @@ takes tens of minutes on the 2-core machine); this screen replays the same loop 
 in about a minute a seed, to compare settings before confirming one through the command:
 the same intent model (``IntentClassifier``: MiniLM embeddings and TF-IDF n-grams, a
 logistic head warm-started from the active version, a temperature fitted on a held-out
-fifth of the labels), the same promotion gate (a version replaces the active one when it is
-at least as accurate on the validation labels), the same strategy functions
+fifth of the labels), the same promotion gate (a version replaces the active one unless McNemar's
+test finds it worse on the validation labels), the same strategy functions
 (``activelearn.strategies``: margin, k-means diversity among the top candidates,
 rare-class cover, adaptive exploration, the k-means cold start). It leaves out the
 database and next-task; like the product, it re-scores the pool with the active version
@@ -22,7 +22,8 @@ centroid) or "best", ``div`` false for plain top-k, ``wp`` the power of the scor
 the k-means (1), ``dens`` the power of the candidates' information density (``density``)
 multiplying their scores (off), ``hel`` the weight of the predicted distribution (its square
 root) next to the embedding in the k-means (off), ``rare`` rare-class cover (false),
-``expl`` exploration share (0.15), ``sched`` "lin2" (the product's adaptive share), "fixed"
+``gate`` "mcnemar" (the product's promotion gate) or "higher" (promoted when at least as
+accurate), ``expl`` exploration share (0.15), ``sched`` "lin2" (the product's adaptive share), "fixed"
 or "sq" (the share times the square of the adaptive factor), ``random`` true for random
 order. Prints one line per seed and a JSON summary; ``--full`` is the full-data accuracy the
 target is 95 % of (al_simulate's figure).
@@ -184,12 +185,12 @@ def run(data: dict[str, Any], cfg: dict[str, Any], seed: int, target: float, cap
         ours = accuracy(model, valid, valid_texts, gold[valid]) if len(valid) else 0.0
         if active is None:
             better = True
-        elif cfg.get("gate") == "mcnemar":
+        elif cfg.get("gate", "mcnemar") == "mcnemar":
+            from mlserve.services.common import clearly_worse
+
             new_right = right(model, valid, valid_texts, gold[valid])
             old_right = right(active, valid, valid_texts, gold[valid])
-            lost = int((old_right & ~new_right).sum())
-            won = int((new_right & ~old_right).sum())
-            better = lost - won <= 1.645 * np.sqrt(lost + won)
+            better = not clearly_worse(new_right, old_right)[0]
         else:
             better = ours >= accuracy(active, valid, valid_texts, gold[valid])
         if better:
