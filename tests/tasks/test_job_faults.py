@@ -10,9 +10,11 @@ injected, M survived", tests/conftest.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
+import os
 import secrets
 import signal
 import subprocess
@@ -68,7 +70,11 @@ class Cluster:
         log = self.tmp / f"worker-{name}.log"
         self.logs[name] = log
         with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out)
+            # A session of its own: ``-B`` forks beat as a child, which a kill of the worker
+            # alone left running after the test (orphans of every run).
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True
+            )
         self.procs.append(proc)
         # Ready once it announced itself (worker_ready): the workers count of the API.
         wait_for(lambda: self._announced(proc), 90, f"worker {name} to start", proc=proc)
@@ -83,7 +89,9 @@ class Cluster:
         return redis.Redis.from_url(self.redis_url)
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        proc.send_signal(signal.SIGKILL)
+        """SIGKILL to the worker and whatever it forked (its process group)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
 
     def send(self, task: str, pk: int) -> None:
@@ -131,9 +139,7 @@ def cluster(media_root, tmp_path) -> Iterator[Callable[..., Cluster]]:
     yield make
     for c in made:
         for proc in c.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
+            c.kill(proc)  # also a dead worker's beat child
 
 
 def wait_for(
