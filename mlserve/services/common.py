@@ -124,7 +124,8 @@ def clearly_worse(new_right: Any, old_right: Any, *, z: float = PROMOTION_Z) -> 
     the other way. Worse when ``lost - won > z * sqrt(lost + won)``. A plain "accuracy
     lower" gate kept back newer versions, trained on more labels, for a difference of one or
     two validation examples (on BANKING77 about one round in ten of an active-learning run),
-    and the queue and the predictions then stayed with the older model. Returns (worse, the counts)."""
+    and the queue and the predictions then stayed with the older model. Returns (worse, the
+    counts)."""
     new_right, old_right = np.asarray(new_right, dtype=bool), np.asarray(old_right, dtype=bool)
     lost = int((old_right & ~new_right).sum())
     won = int((new_right & ~old_right).sum())
